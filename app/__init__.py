@@ -1,0 +1,63 @@
+"""The application factory."""
+
+import uuid
+
+from flask import Flask, g, request
+
+from app.api import docs, health, tickets
+from app.api.routing import (
+    CaseInsensitivePrefix,
+    EventIdConverter,
+    TicketIdConverter,
+    event_id_schema,
+    ticket_id_schema,
+)
+from app.context import set_origin
+from app.errors import register_error_handlers
+from app.extensions import api, db, migrate, redis_client
+from config import config_for
+
+
+def create_app(config_object=None):
+    """Build the Flask app: extensions, blueprints, error handlers, commands."""
+    app = Flask(__name__)
+    app.config.from_object(config_object or config_for()())
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_request_hooks(app)
+    app.wsgi_app = CaseInsensitivePrefix(app.wsgi_app, tickets.PREFIX)
+    return app
+
+
+def register_extensions(app):
+    """Bind the unbound extensions to `app`."""
+    db.init_app(app)
+    migrate.init_app(app, db, directory="migrations")
+    redis_client.init_app(app)
+    app.url_map.converters["ticket_id"] = TicketIdConverter
+    app.url_map.converters["event_id"] = EventIdConverter
+    api.init_app(app)
+    api.register_converter(TicketIdConverter, ticket_id_schema)
+    api.register_converter(EventIdConverter, event_id_schema)
+
+
+def register_blueprints(app):
+    """Register the API's blueprints and the Swagger UI assets."""
+    api.register_blueprint(tickets.blp)
+    api.register_blueprint(health.blp)
+    app.register_blueprint(docs.blp)
+
+
+def register_request_hooks(app):
+    """Tag every request with a correlation id, taken from `X-Correlation-ID` or made up."""
+
+    @app.before_request
+    def take_correlation_id():
+        g.correlation_id = request.headers.get("X-Correlation-ID", "")[:128] or str(uuid.uuid4())
+        set_origin(source="api", correlation_id=g.correlation_id)
+
+    @app.after_request
+    def return_correlation_id(response):
+        response.headers["X-Correlation-ID"] = g.get("correlation_id", "")
+        return response

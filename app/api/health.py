@@ -1,0 +1,43 @@
+"""Health endpoints: `/health`, `/health/live`, `/health/ready`."""
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from app.api.schemas import HealthSchema
+from app.health import health_report, readiness_report
+
+blp = Blueprint("health", __name__, url_prefix="/health", description="Liveness and readiness.")
+
+
+@blp.route("")
+class Health(MethodView):
+    """Every dependency with its latency."""
+
+    @blp.response(200, HealthSchema, description="healthy or degraded")
+    @blp.alt_response(503, description="PostgreSQL is down")
+    def get(self):
+        """Check PostgreSQL, Redis and RabbitMQ; 503 only when PostgreSQL is down."""
+        report = health_report()
+        return report, 503 if report["status"] == "unhealthy" else 200
+
+
+@blp.route("/live")
+class Live(MethodView):
+    """Liveness."""
+
+    @blp.response(200, HealthSchema)
+    def get(self):
+        """Answer as long as the process serves requests."""
+        return {"status": "alive", "checks": {}}
+
+
+@blp.route("/ready")
+class Ready(MethodView):
+    """Readiness."""
+
+    @blp.response(200, HealthSchema)
+    @blp.alt_response(503, description="PostgreSQL is down")
+    def get(self):
+        """Answer 200 when PostgreSQL answers, 503 otherwise."""
+        report = readiness_report()
+        return report, 200 if report["status"] == "ready" else 503

@@ -1,0 +1,135 @@
+"""Marshmallow schemas of the REST API: camelCase on the wire, validated strictly."""
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from app.models import TicketStatus
+
+MAX_EVENT_ID = 2**63 - 1
+MAX_TICKET_IDS = 1_000
+STATUSES = [status.value for status in TicketStatus]
+
+EventId = fields.Integer(
+    strict=True, required=True, validate=validate.Range(min=1, max=MAX_EVENT_ID), data_key="eventId"
+)
+
+
+class TicketSchema(ma.Schema):
+    """TicketResponse: a ticket as the API shows it."""
+
+    ticket_id = fields.UUID(attribute="id", data_key="ticketId")
+    event_id = fields.Integer(data_key="eventId")
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    booking_id = fields.UUID(allow_none=True, data_key="bookingId")
+    held_until = fields.DateTime(allow_none=True, data_key="heldUntil")
+    created_at = fields.DateTime(data_key="createdAt")
+    updated_at = fields.DateTime(data_key="updatedAt")
+    version = fields.Integer()
+
+
+class CreateTicketSchema(ma.Schema):
+    """CreateTicketRequest: how many tickets to create for which event."""
+
+    event_id = EventId
+    quantity = fields.Integer(strict=True, required=True, validate=validate.Range(min=1))
+
+
+class BulkCreationSchema(ma.Schema):
+    """BulkCreationResponse."""
+
+    event_id = fields.Integer(data_key="eventId")
+    tickets_created = fields.Integer(data_key="ticketsCreated")
+    message = fields.String()
+
+
+class UpdateStatusSchema(ma.Schema):
+    """UpdateStatusRequest: the status to move to (and, for a hold, its owner)."""
+
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(STATUSES, error="Must be one of: {choices}."),
+    )
+    booking_id = fields.UUID(load_default=None, data_key="bookingId")
+
+
+class TicketStatusSchema(ma.Schema):
+    """TicketStatusResponse."""
+
+    ticket_id = fields.UUID(data_key="ticketId")
+    status = fields.String()
+    previous_status = fields.String(data_key="previousStatus")
+    updated_at = fields.DateTime(data_key="updatedAt")
+
+
+class TicketBatchSchema(ma.Schema):
+    """ReserveTicketsRequest / ReleaseTicketsRequest: 1 to 1,000 distinct ticket ids."""
+
+    event_id = EventId
+    ticket_ids = fields.List(
+        fields.UUID(),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_TICKET_IDS),
+        data_key="ticketIds",
+    )
+    booking_id = fields.UUID(load_default=None, data_key="bookingId")
+
+    @ma.validates("ticket_ids")
+    def no_duplicates(self, ticket_ids, **_):
+        """Refuse a list that names a ticket twice."""
+        if len(set(ticket_ids)) != len(ticket_ids):
+            raise ma.ValidationError("Ticket ids must be distinct.")
+
+
+class TicketFilterSchema(ma.Schema):
+    """Filters of `GET /`."""
+
+    event_id = fields.Integer(
+        strict=False, validate=validate.Range(min=1, max=MAX_EVENT_ID), data_key="eventId"
+    )
+    status = fields.String(validate=validate.OneOf(STATUSES, error="Must be one of: {choices}."))
+
+
+class EventTicketsQuerySchema(ma.Schema):
+    """Query of `GET /event/{eventId}`: an optional status and an optional page."""
+
+    status = fields.String(validate=validate.OneOf(STATUSES, error="Must be one of: {choices}."))
+    page = fields.Integer(validate=validate.Range(min=1))
+    page_size = fields.Integer(validate=validate.Range(min=1, max=100_000))
+
+
+class EventSummarySchema(ma.Schema):
+    """How many tickets an event has in each status (expired holds count as available)."""
+
+    event_id = fields.Integer(data_key="eventId")
+    total = fields.Integer()
+    available = fields.Integer()
+    held = fields.Integer()
+    reserved = fields.Integer()
+    sold = fields.Integer()
+    cancelled = fields.Integer()
+
+
+class StatusChangeSchema(ma.Schema):
+    """One entry of a ticket's history."""
+
+    from_status = fields.String(data_key="fromStatus")
+    to_status = fields.String(data_key="toStatus")
+    booking_id = fields.UUID(allow_none=True, data_key="bookingId")
+    source = fields.String()
+    correlation_id = fields.String(allow_none=True, data_key="correlationId")
+    changed_at = fields.DateTime(data_key="changedAt")
+
+
+class DependencySchema(ma.Schema):
+    """One dependency's health."""
+
+    status = fields.String(metadata={"description": "up or down"})
+    latency_ms = fields.Float(data_key="latencyMs")
+    error = fields.String()
+
+
+class HealthSchema(ma.Schema):
+    """The service's health: healthy, degraded or unhealthy, and each dependency's."""
+
+    status = fields.String()
+    checks = fields.Dict(keys=fields.String(), values=fields.Nested(DependencySchema))

@@ -1,0 +1,202 @@
+"""The `/api/Ticket` blueprint: parse, call one service function, answer."""
+
+from flask import Response, current_app, stream_with_context, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from app.api import schemas
+from app.api.headers import expected_version, idempotency_key
+from app.errors import NotFound
+from app.tickets import creation, queries, reservation, status
+
+PREFIX = "/api/Ticket"
+MAX_PAGE_SIZE = 1_000
+
+blp = Blueprint(
+    "tickets",
+    __name__,
+    url_prefix=PREFIX,
+    description="Tickets of events: creation, lifecycle, reservation (also at /api/ticket).",
+)
+ERRORS = {
+    404: "No such ticket.",
+    409: "The ticket's state does not allow it, or it is busy (retry).",
+    412: "If-Match names another version.",
+    422: "The request is invalid; `errors` says where.",
+}
+
+
+def _document_errors(*codes):
+    def decorate(view):
+        for code in codes:
+            view = blp.alt_response(code, description=ERRORS[code])(view)
+        return view
+
+    return decorate
+
+
+@blp.route("/")
+class Tickets(MethodView):
+    """The collection of all tickets."""
+
+    @blp.arguments(schemas.TicketFilterSchema, location="query", as_kwargs=True)
+    @blp.response(200, schemas.TicketSchema(many=True))
+    @blp.paginate(page_size=100, max_page_size=MAX_PAGE_SIZE)
+    @_document_errors(422)
+    def get(self, pagination_parameters, event_id=None, status=None):
+        """List tickets, ordered by event and id, a page at a time."""
+        tickets, total = queries.list_tickets(
+            event_id=event_id,
+            status=status,
+            offset=pagination_parameters.first_item,
+            limit=pagination_parameters.page_size,
+        )
+        pagination_parameters.item_count = total
+        return tickets
+
+    @blp.arguments(schemas.CreateTicketSchema)
+    @blp.response(201, schemas.TicketSchema)
+    @blp.alt_response(201, schema=schemas.TicketSchema(many=True), description="quantity > 1",
+                      success=True)
+    @_document_errors(422)
+    def post(self, body):
+        """Create tickets: quantity 1 answers the ticket, more answers an array (at most 1,000)."""
+        tickets = creation.create_tickets(
+            event_id=body["event_id"], quantity=body["quantity"], idempotency_key=idempotency_key()
+        )
+        if body["quantity"] == 1:
+            location = url_for("tickets.TicketById", ticket_id=tickets[0].id)
+            return tickets[0], 201, {"Location": location}
+        return Response(
+            schemas.TicketSchema(many=True).dumps(tickets), 201, mimetype="application/json"
+        )
+
+
+@blp.route("/bulk")
+class BulkTickets(MethodView):
+    """Bulk creation."""
+
+    @blp.arguments(schemas.CreateTicketSchema)
+    @blp.response(201, schemas.BulkCreationSchema)
+    @_document_errors(422)
+    def post(self, body):
+        """Create up to 1,000,000 tickets for an event in one transaction."""
+        created = creation.create_tickets_in_bulk(
+            event_id=body["event_id"], quantity=body["quantity"], idempotency_key=idempotency_key()
+        )
+        return {
+            "event_id": body["event_id"],
+            "tickets_created": created,
+            "message": f"Successfully created {created} tickets for event {body['event_id']}",
+        }
+
+
+@blp.route("/<ticket_id:ticket_id>")
+class TicketById(MethodView):
+    """One ticket."""
+
+    @blp.response(200, schemas.TicketSchema)
+    @_document_errors(404, 422)
+    def get(self, ticket_id):
+        """Get a ticket; its ETag is its version."""
+        ticket = queries.get_ticket(ticket_id)
+        return ticket, 200, {"ETag": f'"{ticket.version}"'}
+
+    @blp.response(204)
+    @_document_errors(404, 409, 412, 422)
+    def delete(self, ticket_id):
+        """Delete an Available or Cancelled ticket (honours If-Match)."""
+        status.delete_ticket(ticket_id=ticket_id, expected_version=expected_version())
+
+
+@blp.route("/<ticket_id:ticket_id>/status")
+class TicketStatus(MethodView):
+    """A ticket's status."""
+
+    @blp.arguments(schemas.UpdateStatusSchema)
+    @blp.response(200, schemas.TicketStatusSchema)
+    @_document_errors(404, 409, 412, 422)
+    def patch(self, body, ticket_id):
+        """Move a ticket along its lifecycle; the same status again is a no-op."""
+        return status.change_status(
+            ticket_id=ticket_id,
+            status=body["status"],
+            booking_id=body["booking_id"],
+            expected_version=expected_version(),
+        )
+
+
+@blp.route("/<ticket_id:ticket_id>/history")
+class TicketHistory(MethodView):
+    """A ticket's audit trail."""
+
+    @blp.response(200, schemas.StatusChangeSchema(many=True))
+    @_document_errors(404, 422)
+    def get(self, ticket_id):
+        """List the ticket's status changes, oldest first."""
+        return queries.ticket_history(ticket_id)
+
+
+@blp.route("/event/<event_id:event_id>")
+class EventTickets(MethodView):
+    """Every ticket of an event."""
+
+    @blp.arguments(schemas.EventTicketsQuerySchema, location="query", as_kwargs=True)
+    @blp.response(200, schemas.TicketSchema(many=True))
+    @_document_errors(422)
+    def get(self, event_id, status=None, page=None, page_size=None):
+        """Stream the event's tickets in id order (optionally filtered, optionally one page)."""
+        offset, limit = 0, None
+        if page is not None or page_size is not None:
+            limit = page_size or 100
+            offset = ((page or 1) - 1) * limit
+        chunks = queries.stream_event_tickets(event_id=event_id, status=status, offset=offset, limit=limit)
+        return Response(stream_with_context(chunks), mimetype="application/json")
+
+
+@blp.route("/event/<event_id:event_id>/summary")
+class EventSummary(MethodView):
+    """Counts of an event's tickets."""
+
+    @blp.response(200, schemas.EventSummarySchema)
+    @_document_errors(422)
+    def get(self, event_id):
+        """Count the event's tickets by status; expired holds count as available."""
+        return queries.event_summary(event_id)
+
+
+def _require_dev_endpoints():
+    if not current_app.config["DEV_ENDPOINTS_ENABLED"]:
+        raise NotFound("This development endpoint is switched off here.")
+
+
+@blp.route("/reserve")
+class Reserve(MethodView):
+    """Development endpoint: reserve tickets directly."""
+
+    @blp.arguments(schemas.TicketBatchSchema)
+    @blp.response(200, {"type": "boolean"})
+    @_document_errors(404, 409, 422)
+    def post(self, body):
+        """Reserve every ticket or none; answers true or false."""
+        _require_dev_endpoints()
+        reserved = reservation.reserve_tickets(
+            event_id=body["event_id"], ticket_ids=body["ticket_ids"], booking_id=body["booking_id"]
+        )
+        return Response("true" if reserved else "false", mimetype="application/json")
+
+
+@blp.route("/release")
+class Release(MethodView):
+    """Development endpoint: release tickets directly."""
+
+    @blp.arguments(schemas.TicketBatchSchema)
+    @blp.response(200, {"type": "boolean"})
+    @_document_errors(404, 409, 422)
+    def post(self, body):
+        """Return every ticket to Available or none; answers true or false."""
+        _require_dev_endpoints()
+        released = reservation.release_tickets(
+            event_id=body["event_id"], ticket_ids=body["ticket_ids"], booking_id=body["booking_id"]
+        )
+        return Response("true" if released else "false", mimetype="application/json")

@@ -1,0 +1,85 @@
+"""Database models: tickets, their status changes, and idempotency keys."""
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, Integer, String, func, text
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+
+
+class TicketStatus(enum.StrEnum):
+    """The states of a ticket's lifecycle."""
+
+    AVAILABLE = "Available"
+    HELD = "Held"
+    RESERVED = "Reserved"
+    SOLD = "Sold"
+    CANCELLED = "Cancelled"
+
+
+STATUS_VALUES = ", ".join(f"'{status.value}'" for status in TicketStatus)
+
+
+class Ticket(db.Model):
+    """One seat of one event."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({STATUS_VALUES})", name="ck_tickets_status"),
+        CheckConstraint("status <> 'Held' OR held_until IS NOT NULL", name="ck_tickets_hold_deadline"),
+        Index("ix_tickets_event_id_id", "event_id", "id"),
+        Index(
+            "ix_tickets_available",
+            "event_id",
+            "id",
+            postgresql_where=text("status = 'Available'"),
+        ),
+        Index("ix_tickets_held_until", "held_until", postgresql_where=text("status = 'Held'")),
+        Index("ix_tickets_booking_id", "booking_id", postgresql_where=text("booking_id IS NOT NULL")),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), primary_key=True, server_default=func.gen_random_uuid()
+    )
+    event_id: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), server_default=TicketStatus.AVAILABLE.value)
+    booking_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    held_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    version: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class TicketStatusChange(db.Model):
+    """One row of the audit trail: a ticket moved from one status to another."""
+
+    __tablename__ = "ticket_status_changes"
+    __table_args__ = (
+        CheckConstraint(f"to_status IN ({STATUS_VALUES})", name="ck_ticket_status_changes_to_status"),
+        Index("ix_ticket_status_changes_ticket_id_id", "ticket_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    booking_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    source: Mapped[str] = mapped_column(String(32))
+    correlation_id: Mapped[str | None] = mapped_column(String(128))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class IdempotencyKey(db.Model):
+    """The first answer to a creation request sent with an `Idempotency-Key` header."""
+
+    __tablename__ = "idempotency_keys"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(32), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    result: Mapped[dict | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,0 +1,120 @@
+"""Row-level building blocks: lock tickets in the database, then move them and audit it.
+
+Every status change goes through `move_tickets`, so every change bumps the version,
+stamps `updated_at` and leaves one audit row, in the caller's transaction.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+
+from app.context import current_correlation_id, current_source
+from app.extensions import db
+
+UUID_ARRAY = ARRAY(PG_UUID(as_uuid=True))
+
+
+@dataclass(frozen=True)
+class LockedTicket:
+    """A ticket row as read under `FOR UPDATE`."""
+
+    id: UUID
+    event_id: int
+    status: str
+    booking_id: UUID | None
+    held_until: datetime | None
+    version: int
+    updated_at: datetime
+    hold_expired: bool
+
+    def is_free_for(self, booking_id):
+        """Tell whether `booking_id` may take this ticket: Available, expired, or its own hold."""
+        if self.status == "Available":
+            return True
+        if self.status != "Held":
+            return False
+        return self.hold_expired or (booking_id is not None and self.booking_id == booking_id)
+
+
+LOCK_SQL = text(
+    """
+    SELECT id, event_id, status, booking_id, held_until, version, updated_at,
+           (status = 'Held' AND held_until <= now()) AS hold_expired
+      FROM tickets
+     WHERE id = ANY(:ids)
+     ORDER BY id
+       FOR UPDATE
+    """
+).bindparams(bindparam("ids", type_=UUID_ARRAY))
+
+MOVE_SQL = text(
+    """
+    WITH old AS (
+        SELECT id, status FROM tickets WHERE id = ANY(:ids)
+    ), changed AS (
+        UPDATE tickets AS t
+           SET status = :to_status,
+               booking_id = CASE WHEN :to_status = 'Available' THEN NULL
+                                 WHEN :keep_owner THEN COALESCE(:booking_id, t.booking_id)
+                                 ELSE :booking_id END,
+               held_until = CASE WHEN :to_status = 'Held'
+                                 THEN now() + make_interval(secs => :hold_seconds) END,
+               version = t.version + 1,
+               updated_at = now()
+          FROM old
+         WHERE t.id = old.id AND old.status IS DISTINCT FROM :to_status
+        RETURNING t.id, old.status AS from_status, t.booking_id, t.held_until, t.updated_at
+    ), audited AS (
+        INSERT INTO ticket_status_changes
+               (ticket_id, from_status, to_status, booking_id, source, correlation_id)
+        SELECT id, from_status, :to_status, booking_id, :source, :correlation_id FROM changed
+    )
+    SELECT id, from_status, held_until, updated_at FROM changed
+    """
+).bindparams(
+    bindparam("ids", type_=UUID_ARRAY),
+    bindparam("booking_id", type_=PG_UUID(as_uuid=True)),
+)
+
+
+def lock_tickets(ticket_ids):
+    """Lock the given tickets `FOR UPDATE` in id order and return those that exist, by id."""
+    rows = db.session.execute(LOCK_SQL, {"ids": list(ticket_ids)})
+    return {row.id: LockedTicket(**row._mapping) for row in rows}
+
+
+@dataclass(frozen=True)
+class MovedTicket:
+    """What `move_tickets` changed on one ticket."""
+
+    from_status: str
+    held_until: datetime | None
+    updated_at: datetime
+
+
+def move_tickets(ticket_ids, *, to_status, booking_id=None, keep_owner=True, hold_seconds=0):
+    """Move locked tickets to `to_status`, bump their version and write one audit row each.
+
+    Moving to Available clears the owner; otherwise the owner becomes `booking_id`, or
+    stays as it was when `booking_id` is None and `keep_owner` is set. A move to Held
+    sets the deadline `hold_seconds`
+    from the transaction's start (the database's clock), every other move clears it.
+    Returns `{ticket_id: MovedTicket}` for the tickets whose status changed.
+    """
+    rows = db.session.execute(
+        MOVE_SQL,
+        {
+            "ids": list(ticket_ids),
+            "to_status": str(to_status),
+            "booking_id": booking_id,
+            "keep_owner": keep_owner,
+            "hold_seconds": float(hold_seconds),
+            "source": current_source(),
+            "correlation_id": current_correlation_id(),
+        },
+    )
+    return {row.id: MovedTicket(row.from_status, row.held_until, row.updated_at) for row in rows}

@@ -1,0 +1,69 @@
+"""Create tickets: PostgreSQL generates the rows, in one statement and one transaction."""
+
+from flask import current_app
+from sqlalchemy import select, text
+
+from app.errors import InvalidRequest
+from app.extensions import db
+from app.models import Ticket
+from app.tickets import idempotency
+from app.tickets.transaction import transaction
+
+INSERT_SQL = text(
+    "INSERT INTO tickets (event_id) SELECT :event_id FROM generate_series(1, :quantity) RETURNING *"
+)
+INSERT_BULK_SQL = text("INSERT INTO tickets (event_id) SELECT :event_id FROM generate_series(1, :quantity)")
+
+
+def _check_quantity(quantity, limit_key, hint=""):
+    limit = current_app.config[limit_key]
+    if quantity > limit:
+        message = f"quantity must be at most {limit:,} here{hint}."
+        raise InvalidRequest(message, errors={"json": {"quantity": [message]}})
+
+
+def _tickets_by_ids(ids):
+    return list(db.session.scalars(select(Ticket).where(Ticket.id.in_(ids)).order_by(Ticket.id)))
+
+
+def create_tickets(*, event_id, quantity, idempotency_key=None):
+    """Create `quantity` Available tickets for `event_id` and return them.
+
+    With an `idempotency_key`, a retry of the same request returns the tickets the first
+    one created (as they are now) and creates nothing more.
+
+    :raises InvalidRequest: `quantity` is above `CREATE_MAX_TICKETS` (use bulk creation).
+    :raises IdempotencyKeyReused: the key was used for another request.
+    """
+    _check_quantity(quantity, "CREATE_MAX_TICKETS", "; use POST /api/Ticket/bulk for more")
+    request = {"eventId": event_id, "quantity": quantity}
+    with transaction():
+        if idempotency_key:
+            stored = idempotency.claim(key=idempotency_key, scope="create", request=request)
+            if stored is not None:
+                return _tickets_by_ids(stored["ticketIds"])
+        insert = select(Ticket).from_statement(INSERT_SQL)
+        tickets = list(db.session.scalars(insert, {"event_id": event_id, "quantity": quantity}))
+        if idempotency_key:
+            ids = [str(ticket.id) for ticket in tickets]
+            idempotency.remember(key=idempotency_key, scope="create", result={"ticketIds": ids})
+        return tickets
+
+
+def create_tickets_in_bulk(*, event_id, quantity, idempotency_key=None):
+    """Create `quantity` Available tickets for `event_id`; return how many were created.
+
+    :raises InvalidRequest: `quantity` is above `BULK_MAX_TICKETS`.
+    :raises IdempotencyKeyReused: the key was used for another request.
+    """
+    _check_quantity(quantity, "BULK_MAX_TICKETS")
+    request = {"eventId": event_id, "quantity": quantity}
+    with transaction():
+        if idempotency_key:
+            stored = idempotency.claim(key=idempotency_key, scope="bulk", request=request)
+            if stored is not None:
+                return stored["ticketsCreated"]
+        created = db.session.execute(INSERT_BULK_SQL, {"event_id": event_id, "quantity": quantity}).rowcount
+        if idempotency_key:
+            idempotency.remember(key=idempotency_key, scope="bulk", result={"ticketsCreated": created})
+        return created

@@ -1,0 +1,120 @@
+"""Read tickets: one, a page, a whole event as a stream, an event's summary, a history."""
+
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import func, select, text
+
+from app.errors import NotFound
+from app.extensions import db
+from app.models import Ticket, TicketStatusChange
+
+TICKET_JSON = """json_build_object(
+    'ticketId', id, 'eventId', event_id, 'status', status, 'bookingId', booking_id,
+    'heldUntil', held_until, 'createdAt', created_at, 'updatedAt', updated_at, 'version', version
+)::text"""
+
+SUMMARY_SQL = text(
+    """
+    SELECT count(*) AS total,
+           count(*) FILTER (WHERE status = 'Available'
+                               OR (status = 'Held' AND held_until <= now())) AS available,
+           count(*) FILTER (WHERE status = 'Held' AND held_until > now()) AS held,
+           count(*) FILTER (WHERE status = 'Reserved') AS reserved,
+           count(*) FILTER (WHERE status = 'Sold') AS sold,
+           count(*) FILTER (WHERE status = 'Cancelled') AS cancelled
+      FROM tickets
+     WHERE event_id = :event_id
+    """
+)
+
+
+@dataclass(frozen=True)
+class EventSummary:
+    """How many tickets an event has in each status; expired holds count as available."""
+
+    event_id: int
+    total: int
+    available: int
+    held: int
+    reserved: int
+    sold: int
+    cancelled: int
+
+
+def get_ticket(ticket_id):
+    """Return one ticket.
+
+    :raises NotFound: no such ticket.
+    """
+    ticket = db.session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFound(f"Ticket {ticket_id} was not found.")
+    return ticket
+
+
+def _filtered(statement, event_id, status):
+    if event_id is not None:
+        statement = statement.where(Ticket.event_id == event_id)
+    if status is not None:
+        statement = statement.where(Ticket.status == status)
+    return statement
+
+
+def list_tickets(*, event_id=None, status=None, offset=0, limit=100):
+    """Return one page of tickets, ordered by event then id, and the total count."""
+    page = _filtered(select(Ticket), event_id, status).order_by(Ticket.event_id, Ticket.id)
+    tickets = list(db.session.scalars(page.offset(offset).limit(limit)))
+    total = db.session.scalar(_filtered(select(func.count()).select_from(Ticket), event_id, status))
+    return tickets, total
+
+
+def stream_event_tickets(*, event_id, status=None, offset=0, limit=None):
+    """Yield the event's tickets as a JSON array, in chunks, from a server-side cursor.
+
+    PostgreSQL renders each ticket's JSON, and the rows come in batches, so memory
+    stays flat however many tickets the event has.
+    """
+    sql = f"SELECT {TICKET_JSON} FROM tickets WHERE event_id = :event_id"
+    params = {"event_id": event_id}
+    if status is not None:
+        sql += " AND status = :status"
+        params["status"] = status
+    sql += " ORDER BY id OFFSET :offset"
+    params["offset"] = offset
+    if limit is not None:
+        sql += " LIMIT :limit"
+        params["limit"] = limit
+    batch = current_app.config["EVENT_STREAM_BATCH"]
+    with db.engine.connect() as connection:
+        result = connection.execution_options(stream_results=True, max_row_buffer=batch).execute(
+            text(sql), params
+        )
+        separator = "["
+        for rows in result.scalars().partitions(batch):
+            yield separator + ",".join(rows)
+            separator = ","
+        yield "[]" if separator == "[" else "]"
+
+
+def event_summary(event_id):
+    """Count the event's tickets by status."""
+    row = db.session.execute(SUMMARY_SQL, {"event_id": event_id}).one()
+    return EventSummary(event_id=event_id, **row._mapping)
+
+
+def ticket_history(ticket_id):
+    """Return the ticket's status changes, oldest first.
+
+    :raises NotFound: no such ticket and no recorded history.
+    """
+    changes = list(
+        db.session.scalars(
+            select(TicketStatusChange)
+            .where(TicketStatusChange.ticket_id == ticket_id)
+            .order_by(TicketStatusChange.id)
+        )
+    )
+    if not changes and db.session.get(Ticket, ticket_id) is None:
+        raise NotFound(f"Ticket {ticket_id} was not found.")
+    return changes

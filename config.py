@@ -1,0 +1,152 @@
+"""Configuration classes, read from the environment once at import.
+
+Every variable is documented in `.env.example` and the README. The original .NET
+service's variable names (`ConnectionStrings__DefaultConnection`, `ConnectionStrings__Redis`,
+`RabbitMq__*`) are honoured when the Python names are not set, so an existing
+deployment can swap this service in without changing its environment.
+"""
+
+import os
+from urllib.parse import quote
+
+LOCAL_DATABASE_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/tickets"
+
+
+def _env(name, default=None):
+    value = os.environ.get(name)
+    return default if value in (None, "") else value
+
+
+def _env_int(name, default):
+    return int(_env(name, default))
+
+
+def _env_bool(name, default):
+    return str(_env(name, default)).lower() in ("1", "true", "yes", "on")
+
+
+def npgsql_to_url(connection_string):
+    """Turn an Npgsql connection string (`Host=..;Port=..;Database=..`) into a URL."""
+    parts = {}
+    for item in connection_string.split(";"):
+        if "=" in item:
+            key, value = item.split("=", 1)
+            parts[key.strip().lower().replace(" ", "")] = value.strip()
+    user = parts.get("username") or parts.get("userid") or parts.get("user") or "postgres"
+    password = parts.get("password")
+    credentials = quote(user, safe="") + (":" + quote(password, safe="") if password else "")
+    host = parts.get("host") or parts.get("server") or "127.0.0.1"
+    port = parts.get("port", "5432")
+    database = parts.get("database", "tickets")
+    return f"postgresql+psycopg2://{credentials}@{host}:{port}/{database}"
+
+
+def stackexchange_to_url(configuration):
+    """Turn a StackExchange.Redis configuration (`host:port,password=..`) into a URL."""
+    endpoint, *options = [part.strip() for part in configuration.split(",")]
+    settings = dict(option.split("=", 1) for option in options if "=" in option)
+    password = settings.get("password")
+    credentials = f":{quote(password, safe='')}@" if password else ""
+    scheme = "rediss" if settings.get("ssl", "").lower() == "true" else "redis"
+    return f"{scheme}://{credentials}{endpoint}/0"
+
+
+def _database_url():
+    url = _env("DATABASE_URL")
+    if url:
+        return url.replace("postgres://", "postgresql://", 1)
+    npgsql = _env("ConnectionStrings__DefaultConnection")
+    return npgsql_to_url(npgsql) if npgsql else LOCAL_DATABASE_URL
+
+
+def _redis_url():
+    url = _env("REDIS_URL")
+    if url:
+        return url
+    configuration = _env("ConnectionStrings__Redis")
+    return stackexchange_to_url(configuration) if configuration else "redis://127.0.0.1:6379/0"
+
+
+def _rabbitmq_url():
+    url = _env("RABBITMQ_URL")
+    if url:
+        return url
+    host = _env("RabbitMq__Host", "127.0.0.1")
+    user = quote(_env("RabbitMq__Username", "guest"), safe="")
+    password = quote(_env("RabbitMq__Password", "guest"), safe="")
+    vhost = quote(_env("RabbitMq__VirtualHost", "/"), safe="")
+    return f"amqp://{user}:{password}@{host}:5672/{vhost}"
+
+
+class Config:
+    """Settings for running the service against local PostgreSQL, Redis and RabbitMQ."""
+
+    ENV_NAME = "development"
+    TESTING = False
+
+    SQLALCHEMY_DATABASE_URI = _database_url()
+    DB_POOL_SIZE = _env_int("DB_POOL_SIZE", 5)
+    DB_STATEMENT_TIMEOUT_MS = _env_int("DB_STATEMENT_TIMEOUT_MS", 60_000)
+    DB_LOCK_TIMEOUT_MS = _env_int("DB_LOCK_TIMEOUT_MS", 2_000)
+    REDIS_URL = _redis_url()
+    RABBITMQ_URL = _rabbitmq_url()
+    HEALTH_CHECK_TIMEOUT_SECONDS = float(_env("HEALTH_CHECK_TIMEOUT_SECONDS", 2))
+
+    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 1_048_576)
+    CREATE_MAX_TICKETS = _env_int("CREATE_MAX_TICKETS", 1_000)
+    BULK_MAX_TICKETS = _env_int("BULK_MAX_TICKETS", 1_000_000)
+    MAX_TICKET_IDS = 1_000
+    LIST_MAX_PAGE_SIZE = _env_int("LIST_MAX_PAGE_SIZE", 1_000)
+    EVENT_STREAM_BATCH = _env_int("EVENT_STREAM_BATCH", 2_000)
+    HOLD_DEFAULT_SECONDS = _env_int("HOLD_DEFAULT_SECONDS", 600)
+    HOLD_MAX_SECONDS = _env_int("HOLD_MAX_SECONDS", 3_600)
+    DEV_ENDPOINTS_ENABLED = _env_bool("DEV_ENDPOINTS_ENABLED", True)
+
+    API_TITLE = "Ticket Service"
+    API_VERSION = "1.0"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "/swagger"
+    OPENAPI_SWAGGER_UI_URL = "/swagger-ui-assets/"
+
+    @property
+    def SQLALCHEMY_ENGINE_OPTIONS(self):  # noqa: N802 - Flask reads config keys in capitals
+        options = (
+            f"-c statement_timeout={self.DB_STATEMENT_TIMEOUT_MS}"
+            f" -c lock_timeout={self.DB_LOCK_TIMEOUT_MS}"
+            " -c timezone=UTC -c application_name=ticket-service"
+        )
+        return {
+            "pool_pre_ping": True,
+            "pool_size": self.DB_POOL_SIZE,
+            "max_overflow": self.DB_POOL_SIZE,
+            "pool_timeout": 5,
+            "connect_args": {"options": options, "connect_timeout": 5},
+        }
+
+
+class TestConfig(Config):
+    """Settings for the test suite: its own database, created and dropped by the tests."""
+
+    ENV_NAME = "test"
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = _env(
+        "TEST_DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/tickets_test"
+    )
+
+
+class ProductionConfig(Config):
+    """Settings for production: development endpoints off unless asked for."""
+
+    ENV_NAME = "production"
+    DEV_ENDPOINTS_ENABLED = _env_bool("DEV_ENDPOINTS_ENABLED", False)
+    DB_POOL_SIZE = _env_int("DB_POOL_SIZE", 10)
+
+
+CONFIGS = {"development": Config, "test": TestConfig, "production": ProductionConfig}
+
+
+def config_for(name=None):
+    """Return the config class named by `name` or `APP_ENV` (default: development)."""
+    return CONFIGS[name or _env("APP_ENV", "development")]
