@@ -12,6 +12,7 @@ from app.api.routing import (
     event_id_schema,
     ticket_id_schema,
 )
+from app.commands import register_commands
 from app.context import set_origin
 from app.errors import register_error_handlers
 from app.extensions import api, db, migrate, redis_client
@@ -19,13 +20,14 @@ from config import config_for
 
 
 def create_app(config_object=None):
-    """Build the Flask app: extensions, blueprints, error handlers, commands."""
+    """Build the Flask app: extensions, blueprints, error handlers, hooks, commands."""
     app = Flask(__name__)
     app.config.from_object(config_object or config_for()())
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_request_hooks(app)
+    register_commands(app)
     app.wsgi_app = CaseInsensitivePrefix(app.wsgi_app, tickets.PREFIX)
     return app
 

@@ -1,0 +1,82 @@
+"""Shared fixtures: a fresh test database on the real PostgreSQL, migrated with Alembic."""
+
+import os
+import uuid
+import warnings
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from app.commands import create_database, drop_database
+from app.extensions import db
+from config import TestConfig
+
+TABLES = ("tickets", "ticket_status_changes", "idempotency_keys")
+
+
+def _run_database_url():
+    """The test database of this run: one per process, so parallel runs never collide."""
+    base = make_url(TestConfig.SQLALCHEMY_DATABASE_URI)
+    return base.set(database=f"{base.database}_{os.getpid()}").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    """The URL of this run's test database."""
+    return _run_database_url()
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    """The app bound to a test database created for this run and dropped after it."""
+    url = database_url
+    drop_database(url)
+    create_database(url)
+    config = TestConfig()
+    config.SQLALCHEMY_DATABASE_URI = url
+    application = create_app(config)
+    with application.app_context():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            upgrade(directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+    drop_database(url)
+
+
+@pytest.fixture
+def client(app):
+    """A Flask test client."""
+    return app.test_client()
+
+
+@pytest.fixture(autouse=True)
+def clean_tables(app):
+    """Empty every table after each test."""
+    yield
+    db.session.remove()
+    with db.engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {', '.join(TABLES)}"))
+
+
+@pytest.fixture
+def event_id():
+    """A fresh event id for one test."""
+    return uuid.uuid4().int % 2**62 + 1
+
+
+@pytest.fixture
+def make_tickets(client):
+    """Create `quantity` tickets for an event through the API and return their ids."""
+
+    def make(event_id, quantity=1):
+        response = client.post("/api/Ticket/", json={"eventId": event_id, "quantity": quantity})
+        assert response.status_code == 201, response.get_json()
+        body = response.get_json()
+        return [body["ticketId"]] if quantity == 1 else [ticket["ticketId"] for ticket in body]
+
+    return make
