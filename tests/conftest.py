@@ -1,10 +1,16 @@
 """Shared fixtures: a fresh test database on the real PostgreSQL, migrated with Alembic."""
 
+import contextlib
 import os
+import socket
+import subprocess
+import sys
+import time
 import uuid
 import warnings
 
 import pytest
+import requests
 from flask_migrate import upgrade
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -14,6 +20,7 @@ from app.commands import create_database, drop_database
 from app.extensions import db
 from config import TestConfig
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TABLES = ("tickets", "ticket_status_changes", "idempotency_keys")
 
 
@@ -80,3 +87,47 @@ def make_tickets(client):
         return [body["ticketId"]] if quantity == 1 else [ticket["ticketId"] for ticket in body]
 
     return make
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_gunicorn(database_url, workers=2, env=None):
+    """Run the API under gunicorn on a free port; yield its base URL and the process."""
+    port = _free_port()
+    environment = os.environ | {
+        "DATABASE_URL": database_url,
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "WEB_CONCURRENCY": str(workers),
+        "GUNICORN_ACCESS_LOG": "",
+    } | (env or {})
+    command = [sys.executable, "-m", "gunicorn", "--config", "deploy/gunicorn.conf.py", "wsgi:app"]
+    process = subprocess.Popen(command, cwd=ROOT, env=environment)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if requests.get(f"{base_url}/health/live", timeout=1).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("gunicorn did not start")
+            time.sleep(0.1)
+        yield base_url, process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture
+def live_server(app, database_url):
+    """The API served by gunicorn with two workers on this run's database; yields its URL."""
+    with running_gunicorn(database_url) as (base_url, _process):
+        yield base_url

@@ -4,3 +4,9 @@ def test_health_reports_every_dependency(client):
     body = response.get_json()
     assert body["status"] == "healthy"
     assert set(body["checks"]) == {"postgres", "redis", "rabbitmq"}
+
+
+def test_gunicorn_serves_the_api(live_server):
+    import requests
+
+    assert requests.get(f"{live_server}/health/ready", timeout=5).json()["status"] == "ready"
