@@ -113,9 +113,9 @@ def running_gunicorn(database_url, workers=2, env=None):
         deadline = time.monotonic() + 20
         while True:
             try:
-                if requests.get(f"{base_url}/health/live", timeout=1).status_code == 200:
+                if requests.get(f"{base_url}/health/live", timeout=5).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:
                 pass
             if time.monotonic() > deadline or process.poll() is not None:
                 raise RuntimeError("gunicorn did not start")
