@@ -9,6 +9,7 @@ deployment can swap this service in without changing its environment.
 import os
 from urllib.parse import quote
 
+LOCK_STRATEGIES = ("ticket", "event", "none")
 LOCAL_DATABASE_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/tickets"
 
 
@@ -89,17 +90,21 @@ class Config:
     DB_STATEMENT_TIMEOUT_MS = _env_int("DB_STATEMENT_TIMEOUT_MS", 60_000)
     DB_LOCK_TIMEOUT_MS = _env_int("DB_LOCK_TIMEOUT_MS", 2_000)
     REDIS_URL = _redis_url()
+    REDIS_SOCKET_TIMEOUT_SECONDS = float(_env("REDIS_SOCKET_TIMEOUT_SECONDS", 0.5))
+    LOCK_STRATEGY = _env("LOCK_STRATEGY", "ticket")
+    LOCK_TTL_SECONDS = float(_env("LOCK_TTL_SECONDS", 10))
+    LOCK_WAIT_SECONDS = float(_env("LOCK_WAIT_SECONDS", 2))
     RABBITMQ_URL = _rabbitmq_url()
     HEALTH_CHECK_TIMEOUT_SECONDS = float(_env("HEALTH_CHECK_TIMEOUT_SECONDS", 2))
 
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 1_048_576)
     CREATE_MAX_TICKETS = _env_int("CREATE_MAX_TICKETS", 1_000)
     BULK_MAX_TICKETS = _env_int("BULK_MAX_TICKETS", 1_000_000)
-    MAX_TICKET_IDS = 1_000
-    LIST_MAX_PAGE_SIZE = _env_int("LIST_MAX_PAGE_SIZE", 1_000)
     EVENT_STREAM_BATCH = _env_int("EVENT_STREAM_BATCH", 2_000)
     HOLD_DEFAULT_SECONDS = _env_int("HOLD_DEFAULT_SECONDS", 600)
     HOLD_MAX_SECONDS = _env_int("HOLD_MAX_SECONDS", 3_600)
+    SWEEP_INTERVAL_SECONDS = float(_env("SWEEP_INTERVAL_SECONDS", 1))
+    SWEEP_BATCH_SIZE = _env_int("SWEEP_BATCH_SIZE", 500)
     DEV_ENDPOINTS_ENABLED = _env_bool("DEV_ENDPOINTS_ENABLED", True)
 
     API_TITLE = "Ticket Service"
@@ -109,6 +114,10 @@ class Config:
     OPENAPI_JSON_PATH = "openapi.json"
     OPENAPI_SWAGGER_UI_PATH = "/swagger"
     OPENAPI_SWAGGER_UI_URL = "/swagger-ui-assets/"
+
+    def __init__(self):
+        if self.LOCK_STRATEGY not in LOCK_STRATEGIES:
+            raise ValueError(f"LOCK_STRATEGY must be one of {', '.join(LOCK_STRATEGIES)}, not {self.LOCK_STRATEGY!r}")
 
     @property
     def SQLALCHEMY_ENGINE_OPTIONS(self):  # noqa: N802 - Flask reads config keys in capitals

@@ -5,6 +5,8 @@ from flask import current_app
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from app.tickets.commands import tickets_cli
+
 
 def _server_engine(database_url):
     url = make_url(database_url)
@@ -45,3 +47,4 @@ def create_db_command():
 def register_commands(app):
     """Add the service's commands to `flask`."""
     app.cli.add_command(create_db_command)
+    app.cli.add_command(tickets_cli)

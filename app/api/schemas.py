@@ -133,3 +133,39 @@ class HealthSchema(ma.Schema):
 
     status = fields.String()
     checks = fields.Dict(keys=fields.String(), values=fields.Nested(DependencySchema))
+
+
+class HoldRequestSchema(ma.Schema):
+    """HoldTicketsRequest: hold `numberOfTickets` seats, or the given `ticketIds`, for a booking."""
+
+    event_id = EventId
+    booking_id = fields.UUID(required=True, data_key="bookingId")
+    number_of_tickets = fields.Integer(
+        strict=True, validate=validate.Range(min=1, max=MAX_TICKET_IDS), data_key="numberOfTickets"
+    )
+    ticket_ids = fields.List(
+        fields.UUID(), validate=validate.Length(min=1, max=MAX_TICKET_IDS), data_key="ticketIds"
+    )
+    hold_seconds = fields.Integer(strict=True, validate=validate.Range(min=1), data_key="holdSeconds")
+    customer_id = fields.String(validate=validate.Length(max=128), data_key="customerId")
+
+    @ma.validates("ticket_ids")
+    def no_duplicates(self, ticket_ids, **_):
+        """Refuse a list that names a ticket twice."""
+        if len(set(ticket_ids)) != len(ticket_ids):
+            raise ma.ValidationError("Ticket ids must be distinct.")
+
+    @ma.validates_schema
+    def one_way_to_choose(self, data, **_):
+        """Ask for exactly one of a quantity or a list of ids."""
+        if ("number_of_tickets" in data) == ("ticket_ids" in data):
+            raise ma.ValidationError("Give either numberOfTickets or ticketIds, not both.")
+
+
+class HoldSchema(ma.Schema):
+    """The tickets held for a booking, and until when."""
+
+    booking_id = fields.UUID(data_key="bookingId")
+    event_id = fields.Integer(data_key="eventId")
+    ticket_ids = fields.List(fields.UUID(), data_key="ticketIds")
+    held_until = fields.DateTime(data_key="heldUntil")

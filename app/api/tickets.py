@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from app.api import schemas
 from app.api.headers import expected_version, idempotency_key
 from app.errors import NotFound
-from app.tickets import creation, queries, reservation, status
+from app.tickets import creation, holds, queries, reservation, status
 
 PREFIX = "/api/Ticket"
 MAX_PAGE_SIZE = 1_000
@@ -163,6 +163,24 @@ class EventSummary(MethodView):
     def get(self, event_id):
         """Count the event's tickets by status; expired holds count as available."""
         return queries.event_summary(event_id)
+
+
+@blp.route("/hold")
+class Hold(MethodView):
+    """Holds for bookings."""
+
+    @blp.arguments(schemas.HoldRequestSchema)
+    @blp.response(200, schemas.HoldSchema)
+    @_document_errors(409, 422)
+    def post(self, body):
+        """Hold seats for a booking until a deadline, by quantity or by id; asking again returns the same hold."""
+        return holds.hold_tickets(
+            event_id=body["event_id"],
+            booking_id=body["booking_id"],
+            number_of_tickets=body.get("number_of_tickets"),
+            ticket_ids=body.get("ticket_ids"),
+            hold_seconds=body.get("hold_seconds"),
+        )
 
 
 def _require_dev_endpoints():

@@ -66,7 +66,7 @@ MOVE_SQL = text(
                version = t.version + 1,
                updated_at = now()
           FROM old
-         WHERE t.id = old.id AND old.status IS DISTINCT FROM :to_status
+         WHERE t.id = old.id
         RETURNING t.id, old.status AS from_status, t.booking_id, t.held_until, t.updated_at
     ), audited AS (
         INSERT INTO ticket_status_changes
@@ -103,7 +103,7 @@ def move_tickets(ticket_ids, *, to_status, booking_id=None, keep_owner=True, hol
     stays as it was when `booking_id` is None and `keep_owner` is set. A move to Held
     sets the deadline `hold_seconds`
     from the transaction's start (the database's clock), every other move clears it.
-    Returns `{ticket_id: MovedTicket}` for the tickets whose status changed.
+    Returns `{ticket_id: MovedTicket}`.
     """
     rows = db.session.execute(
         MOVE_SQL,

@@ -7,6 +7,7 @@ from app.errors import InvalidRequest
 from app.extensions import db
 from app.models import Ticket
 from app.tickets import idempotency
+from app.tickets.locking import event_keys, redis_locks
 from app.tickets.transaction import transaction
 
 INSERT_SQL = text(
@@ -59,6 +60,7 @@ def create_tickets_in_bulk(*, event_id, quantity, idempotency_key=None):
     _check_quantity(quantity, "BULK_MAX_TICKETS")
     request = {"eventId": event_id, "quantity": quantity}
     with transaction():
+        redis_locks(event_keys(event_id))
         if idempotency_key:
             stored = idempotency.claim(key=idempotency_key, scope="bulk", request=request)
             if stored is not None:

@@ -2,6 +2,7 @@
 
 from app.models import TicketStatus
 from app.tickets.changes import lock_tickets, move_tickets
+from app.tickets.locking import keys_for, redis_locks
 from app.tickets.transaction import transaction
 
 RELEASABLE = {TicketStatus.HELD, TicketStatus.RESERVED}
@@ -9,6 +10,7 @@ RELEASABLE = {TicketStatus.HELD, TicketStatus.RESERVED}
 
 def _lock_event_tickets(event_id, ticket_ids):
     """Lock the tickets; return them only if every one exists and belongs to the event."""
+    redis_locks(keys_for(event_id=event_id, ticket_ids=ticket_ids))
     tickets = lock_tickets(ticket_ids)
     if len(tickets) != len(set(ticket_ids)):
         return None
@@ -22,6 +24,8 @@ def reserve_tickets(*, event_id, ticket_ids, booking_id=None):
 
     Each ticket must belong to `event_id` and be Available, Held by `booking_id`,
     or Held with an expired hold.
+
+    :raises Busy: the tickets are locked by another request for longer than the bounded wait.
     """
     with transaction():
         tickets = _lock_event_tickets(event_id, ticket_ids)
@@ -38,6 +42,8 @@ def release_tickets(*, event_id, ticket_ids, booking_id=None):
 
     Each ticket must belong to `event_id` and be Held or Reserved, and, when
     `booking_id` is given, owned by that booking.
+
+    :raises Busy: the tickets are locked by another request for longer than the bounded wait.
     """
     with transaction():
         tickets = _lock_event_tickets(event_id, ticket_ids)

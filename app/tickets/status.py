@@ -12,6 +12,7 @@ from app.errors import NotFound, PreconditionFailed, TicketNotDeletable
 from app.extensions import db
 from app.tickets.changes import lock_tickets, move_tickets
 from app.tickets.lifecycle import DELETABLE, check_transition
+from app.tickets.locking import keys_for, redis_locks
 from app.tickets.transaction import transaction
 
 DELETE_SQL = text("DELETE FROM tickets WHERE id = :id").bindparams(
@@ -30,6 +31,7 @@ class StatusChange:
 
 
 def _lock_one(ticket_id, expected_version):
+    redis_locks(keys_for(ticket_ids=[ticket_id]))
     ticket = lock_tickets([ticket_id]).get(ticket_id)
     if ticket is None:
         raise NotFound(f"Ticket {ticket_id} was not found.")
@@ -48,6 +50,7 @@ def change_status(*, ticket_id, status, booking_id=None, expected_version=None):
     :raises NotFound: no such ticket.
     :raises PreconditionFailed: `expected_version` is not the ticket's version.
     :raises InvalidTransition: the lifecycle forbids the move.
+    :raises Busy: the ticket is locked by another request for longer than the bounded wait.
     """
     with transaction():
         ticket = _lock_one(ticket_id, expected_version)
@@ -69,6 +72,7 @@ def delete_ticket(*, ticket_id, expected_version=None):
     :raises NotFound: no such ticket.
     :raises PreconditionFailed: `expected_version` is not the ticket's version.
     :raises TicketNotDeletable: the ticket is Held, Reserved or Sold.
+    :raises Busy: the ticket is locked by another request for longer than the bounded wait.
     """
     with transaction():
         ticket = _lock_one(ticket_id, expected_version)

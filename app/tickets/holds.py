@@ -1,0 +1,175 @@
+"""Hold tickets for a booking, by quantity or by id, until a deadline.
+
+The REST API and the `hold-tickets` consumer both call `hold_tickets`. A booking holds
+at most one set of tickets per event: asking again returns the set it already holds.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from flask import current_app
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+
+from app import metrics
+from app.errors import Conflict, InvalidRequest
+from app.extensions import db
+from app.models import TicketStatus
+from app.tickets.changes import lock_tickets, move_tickets
+from app.tickets.locking import keys_for, redis_locks
+from app.tickets.transaction import transaction
+
+BOOKING = PG_UUID(as_uuid=True)
+
+BOOKING_LOCK_SQL = text("SELECT pg_advisory_xact_lock(hashtextextended(:booking_id, 0))")
+CURRENT_HOLD_SQL = text(
+    """
+    SELECT id, held_until
+      FROM tickets
+     WHERE booking_id = :booking_id AND event_id = :event_id
+       AND status = 'Held' AND held_until > now()
+     ORDER BY id
+    """
+).bindparams(bindparam("booking_id", type_=BOOKING))
+
+PICK_AVAILABLE_SQL = text(
+    """
+    SELECT id FROM tickets
+     WHERE event_id = :event_id AND status = 'Available'
+     LIMIT :count
+       FOR UPDATE SKIP LOCKED
+    """
+)
+PICK_EXPIRED_SQL = text(
+    """
+    SELECT id FROM tickets
+     WHERE event_id = :event_id AND status = 'Held' AND held_until <= now()
+     LIMIT :count
+       FOR UPDATE SKIP LOCKED
+    """
+)
+COUNT_FREE_SQL = text(
+    """
+    SELECT count(*) FROM tickets
+     WHERE event_id = :event_id
+       AND (status = 'Available' OR (status = 'Held' AND held_until <= now()))
+    """
+)
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Tickets held for a booking until `held_until`."""
+
+    booking_id: UUID
+    event_id: int
+    ticket_ids: list[UUID]
+    held_until: datetime
+
+
+class HoldUnavailable(Conflict):
+    """The tickets asked for cannot be held; nothing was changed."""
+
+    def __init__(self, message, *, requested, available):
+        super().__init__(message, errors={"requested": requested, "available": available})
+        self.requested = requested
+        self.available = available
+
+
+def _hold_seconds(hold_seconds):
+    config = current_app.config
+    if hold_seconds is None:
+        return config["HOLD_DEFAULT_SECONDS"]
+    if not 1 <= hold_seconds <= config["HOLD_MAX_SECONDS"]:
+        message = f"holdSeconds must be from 1 to {config['HOLD_MAX_SECONDS']}."
+        raise InvalidRequest(message, errors={"json": {"holdSeconds": [message]}})
+    return hold_seconds
+
+
+def _current_hold(event_id, booking_id):
+    """Serialize this booking's holds, then return the tickets it holds now in the event."""
+    db.session.execute(BOOKING_LOCK_SQL, {"booking_id": str(booking_id)})
+    return db.session.execute(CURRENT_HOLD_SQL, {"booking_id": booking_id, "event_id": event_id}).all()
+
+
+def _count_free(event_id):
+    return db.session.execute(COUNT_FREE_SQL, {"event_id": event_id}).scalar_one()
+
+
+def _pick_by_quantity(event_id, count):
+    """Lock `count` free seats of the event, skipping those other buyers are locking."""
+    params = {"event_id": event_id, "count": count}
+    picked = list(db.session.scalars(PICK_AVAILABLE_SQL, params))
+    if len(picked) < count:
+        params["count"] = count - len(picked)
+        picked += db.session.scalars(PICK_EXPIRED_SQL, params)
+    if len(picked) < count:
+        raise HoldUnavailable(
+            f"Not enough tickets available for event {event_id}: asked for {count}.",
+            requested=count,
+            available=_count_free(event_id),
+        )
+    return picked
+
+
+def _check_given(event_id, booking_id, ticket_ids):
+    """Lock the given tickets and make sure the booking may hold every one of them."""
+    tickets = lock_tickets(ticket_ids)
+    missing = [str(ticket_id) for ticket_id in ticket_ids if ticket_id not in tickets]
+    if missing:
+        raise HoldUnavailable(
+            f"Tickets not found: {', '.join(missing)}.", requested=len(ticket_ids), available=0
+        )
+    foreign = [str(t.id) for t in tickets.values() if t.event_id != event_id]
+    if foreign:
+        raise InvalidRequest(
+            f"Tickets {', '.join(foreign)} do not belong to event {event_id}.",
+            errors={"json": {"ticketIds": ["Every ticket must belong to eventId."]}},
+        )
+    taken = [t for t in tickets.values() if not t.is_free_for(booking_id)]
+    if taken:
+        described = ", ".join(f"{t.id} is {t.status}" for t in taken)
+        raise HoldUnavailable(
+            f"Tickets cannot be held: {described}.",
+            requested=len(ticket_ids),
+            available=len(ticket_ids) - len(taken),
+        )
+    return sorted(tickets)
+
+
+def hold_tickets(*, event_id, booking_id, number_of_tickets=None, ticket_ids=None, hold_seconds=None):
+    """Hold `number_of_tickets` free seats of the event, or the given `ticket_ids`, for a booking.
+
+    Free means Available, or Held with an expired deadline. If the booking already holds
+    tickets of this event, those are returned and nothing changes.
+
+    :raises InvalidRequest: neither or both of `number_of_tickets` and `ticket_ids`, a bad
+        `hold_seconds`, or tickets of another event.
+    :raises HoldUnavailable: not enough free tickets, or a given ticket is taken.
+    :raises Busy: the tickets are locked by another request for longer than the bounded wait.
+    """
+    if (number_of_tickets is None) == (not ticket_ids):
+        message = "Give either numberOfTickets or ticketIds."
+        raise InvalidRequest(message, errors={"json": {"_schema": [message]}})
+    seconds = _hold_seconds(hold_seconds)
+    try:
+        with transaction():
+            redis_locks(keys_for(event_id=event_id, ticket_ids=ticket_ids or ()))
+            current = _current_hold(event_id, booking_id)
+            if current:
+                metrics.HOLDS.labels("repeated").inc()
+                return Hold(booking_id, event_id, [row.id for row in current], current[0].held_until)
+            if ticket_ids:
+                picked = _check_given(event_id, booking_id, ticket_ids)
+            else:
+                picked = _pick_by_quantity(event_id, number_of_tickets)
+            moved = move_tickets(
+                picked, to_status=TicketStatus.HELD, booking_id=booking_id, keep_owner=False, hold_seconds=seconds
+            )
+            held_until = next(iter(moved.values())).held_until
+    except HoldUnavailable:
+        metrics.HOLDS.labels("unavailable").inc()
+        raise
+    metrics.HOLDS.labels("held").inc()
+    return Hold(booking_id, event_id, sorted(picked), held_until)
