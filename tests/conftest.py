@@ -48,11 +48,41 @@ def app(database_url):
     with application.app_context():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
-            upgrade(directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
-        yield application
-        db.session.remove()
+            upgrade(directory=os.path.join(ROOT, "migrations"))
+    # No app context stays pushed: each test request gets its own, as in production.
+    yield application
+    with application.app_context():
         db.engine.dispose()
     drop_database(url)
+
+
+@pytest.fixture
+def app_context(app):
+    """An app context for a test that reads or writes the database directly."""
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def make_app(app, database_url):
+    """Build another app on this run's database with some settings changed (the engine is its own)."""
+    built = []
+
+    def make(**overrides):
+        config = TestConfig()
+        config.SQLALCHEMY_DATABASE_URI = database_url
+        for name, value in overrides.items():
+            setattr(config, name, value)
+        application = create_app(config)
+        built.append(application)
+        return application
+
+    yield make
+    for application in built:
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture
@@ -65,8 +95,7 @@ def client(app):
 def clean_tables(app):
     """Empty every table after each test."""
     yield
-    db.session.remove()
-    with db.engine.begin() as connection:
+    with app.app_context(), db.engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {', '.join(TABLES)}"))
 
 
