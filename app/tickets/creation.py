@@ -24,7 +24,9 @@ def _check_quantity(quantity, limit_key, hint=""):
 
 
 def _tickets_by_ids(ids):
-    return list(db.session.scalars(select(Ticket).where(Ticket.id.in_(ids)).order_by(Ticket.id)))
+    """Return the tickets with these ids, in the order of `ids` (the first answer's order)."""
+    by_id = {str(ticket.id): ticket for ticket in db.session.scalars(select(Ticket).where(Ticket.id.in_(ids)))}
+    return [by_id[ticket_id] for ticket_id in ids if ticket_id in by_id]
 
 
 def create_tickets(*, event_id, quantity, idempotency_key=None):
