@@ -30,7 +30,8 @@ class EventIdConverter(BaseConverter):
     regex = r"[^/]+"
 
     def to_python(self, value):
-        if not value.isdigit() or not 1 <= int(value) <= MAX_EVENT_ID:
+        # isdigit() alone also accepts "²" and "١", which int() refuses or reads as another number.
+        if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_EVENT_ID:
             abort(422, message=f"'{value}' is not a valid event id (a positive 64-bit integer).",
                   errors={"path": {"eventId": [f"Must be an integer from 1 to {MAX_EVENT_ID}."]}})
         return int(value)
