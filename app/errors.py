@@ -17,7 +17,7 @@ whether it is one of these, a werkzeug HTTP error or an unexpected exception.
 
 import logging
 
-from flask import jsonify
+from flask import jsonify, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -123,10 +123,18 @@ def handle_domain_error(error):
     return error_response(error.code, error.status, error.message, error.errors, error.retry_after)
 
 
+def _body_is_not_json(errors):
+    """Tell whether the body failed validation only because it was not sent as JSON."""
+    return bool(errors and "json" in errors and request.content_length and not request.is_json)
+
+
 def handle_http_exception(error):
     """Render a werkzeug HTTP error (routing, webargs validation, body too large…)."""
     data = getattr(error, "data", None) or {}
     errors = data.get("errors") or data.get("messages")
+    if error.code == 422 and _body_is_not_json(errors):
+        # webargs ignores a body that is not JSON, so it would only report missing fields.
+        return error_response(415, "Unsupported Media Type", "The body must be JSON (Content-Type: application/json).")
     message = data.get("message") or error.description
     if errors and "json" in errors and not data.get("message"):
         message = "The request body is invalid; see errors."
@@ -146,8 +154,16 @@ def handle_unexpected(error):
     return error_response(500, "Internal Server Error", "An unexpected error occurred.")
 
 
+def handle_recursion_error(error):
+    """Render a JSON body nested too deeply for the parser as a 400; anything else is unexpected."""
+    if request.is_json and request.content_length:
+        return error_response(400, "Bad Request", "The JSON body is nested too deeply.")
+    return handle_unexpected(error)
+
+
 def register_error_handlers(app):
     """Render every error as JSON in flask-smorest's shape."""
     app.register_error_handler(TicketServiceError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(RecursionError, handle_recursion_error)
     app.register_error_handler(Exception, handle_unexpected)
