@@ -45,10 +45,9 @@ def app(database_url):
     config = TestConfig()
     config.SQLALCHEMY_DATABASE_URI = url
     application = create_app(config)
-    with application.app_context():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            upgrade(directory=os.path.join(ROOT, "migrations"))
+    with application.app_context(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        upgrade(directory=os.path.join(ROOT, "migrations"))
     # No app context stays pushed: each test request gets its own, as in production.
     yield application
     with application.app_context():

@@ -1,3 +1,6 @@
+import requests
+
+
 def test_health_reports_every_dependency(client):
     response = client.get("/health")
     assert response.status_code == 200
@@ -7,6 +10,4 @@ def test_health_reports_every_dependency(client):
 
 
 def test_gunicorn_serves_the_api(live_server):
-    import requests
-
     assert requests.get(f"{live_server}/health/ready", timeout=5).json()["status"] == "ready"
