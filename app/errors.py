@@ -123,6 +123,13 @@ def handle_domain_error(error):
     return error_response(error.code, error.status, error.message, error.errors, error.retry_after)
 
 
+def _body_message(body_errors):
+    """Summarise the body's errors: a whole-body error (`Invalid JSON body.`) says it all."""
+    if isinstance(body_errors, list):
+        return " ".join(body_errors)
+    return "The request body is invalid; see errors."
+
+
 def _body_is_not_json(errors):
     """Tell whether the body failed validation only because it was not sent as JSON."""
     return bool(errors and "json" in errors and request.content_length and not request.is_json)
@@ -137,7 +144,7 @@ def handle_http_exception(error):
         return error_response(415, "Unsupported Media Type", "The body must be JSON (Content-Type: application/json).")
     message = data.get("message") or error.description
     if errors and "json" in errors and not data.get("message"):
-        message = "The request body is invalid; see errors."
+        message = _body_message(errors["json"])
     response = error_response(error.code, error.name, message, errors)
     response.headers.extend(data.get("headers") or {})
     return response
