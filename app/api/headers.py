@@ -13,7 +13,8 @@ def idempotency_key():
         return None
     key = key.strip()
     if not key or len(key) > MAX_KEY_LENGTH:
-        abort(400, message=f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters.")
+        message = f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters."
+        abort(422, message=message, errors={"headers": {"Idempotency-Key": [message]}})
     return key
 
 

@@ -135,7 +135,8 @@ def test_same_key_with_another_body_is_refused(database, client, event_id, path,
 def test_unusable_idempotency_key_is_refused(database, client, event_id, key):
     response = client.post(f"{BASE}/", json={"eventId": event_id, "quantity": 1}, headers={"Idempotency-Key": key})
 
-    assert_error(response, 400, "Idempotency-Key")
+    body = assert_error(response, 422, "Idempotency-Key")
+    assert "Idempotency-Key" in body["errors"]["headers"]
     assert database.count("tickets") == 0
 
 
