@@ -7,35 +7,55 @@ from sqlalchemy.exc import DBAPIError
 from app.errors import translate_database_error
 from app.extensions import db
 
+OPEN = "transaction_open"
 AFTER_TRANSACTION = "after_transaction"
+
+
+@contextmanager
+def _translated_errors(rollback):
+    """Roll back on any error; turn driver errors into domain errors."""
+    try:
+        yield
+    except DBAPIError as exc:
+        rollback()
+        translated = translate_database_error(exc)
+        if translated is None:
+            raise
+        raise translated from exc
+    except BaseException:
+        rollback()
+        raise
 
 
 @contextmanager
 def transaction():
     """Run the block in one database transaction: commit at the end, roll back on any error.
 
-    Work registered with `after_transaction` (releasing Redis locks) runs once the
-    transaction has ended, committed or not.
+    Inside another `transaction()` block the block runs in a savepoint: an error undoes
+    the block alone and the outer transaction goes on (a consumer records the message it
+    handles in the same transaction as the service function's change). Work registered
+    with `after_transaction` (releasing Redis locks) runs once the outermost transaction
+    has ended, committed or not.
 
     :raises Busy: a row lock was not granted within `lock_timeout`.
     :raises ServiceUnavailable: the database is unreachable or timed out.
     """
     session = db.session()
+    if session.info.get(OPEN):
+        savepoint = session.begin_nested()
+        with _translated_errors(savepoint.rollback):
+            yield session
+            savepoint.commit()
+        return
     if not session.in_transaction():
         session.begin()
+    session.info[OPEN] = True
     try:
-        yield session
-        session.commit()
-    except DBAPIError as exc:
-        session.rollback()
-        translated = translate_database_error(exc)
-        if translated is None:
-            raise
-        raise translated from exc
-    except BaseException:
-        session.rollback()
-        raise
+        with _translated_errors(session.rollback):
+            yield session
+            session.commit()
     finally:
+        session.info.pop(OPEN, None)
         callbacks = session.info.pop(AFTER_TRANSACTION, [])
         while callbacks:
             callbacks.pop()()
@@ -43,9 +63,9 @@ def transaction():
 
 def in_transaction():
     """Tell whether a `transaction()` block is open."""
-    return db.session().in_transaction()
+    return bool(db.session().info.get(OPEN))
 
 
 def after_transaction(callback):
-    """Call `callback` when the current transaction ends (after commit or rollback)."""
-    db.session.info.setdefault(AFTER_TRANSACTION, []).append(callback)
+    """Call `callback` when the outermost transaction ends (after commit or rollback)."""
+    db.session().info.setdefault(AFTER_TRANSACTION, []).append(callback)

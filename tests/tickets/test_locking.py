@@ -57,7 +57,7 @@ def test_a_held_redis_lock_makes_the_competitor_answer_busy_within_the_wait(
     assert response.status_code == 409
     assert response.headers["Retry-After"] == "1"
     assert "retry" in response.get_json()["message"]
-    assert 0.3 <= elapsed < 1.0
+    assert 0.25 <= elapsed < 1.0, "it waited about LOCK_WAIT_SECONDS, no more"
     assert set(ticket_states(event_id).values()) == {("Available", None)}
     assert client.post("/api/Ticket/hold", json=hold_body(event_id, ticketIds=ids)).status_code == 200
 
