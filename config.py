@@ -55,7 +55,8 @@ def stackexchange_to_url(configuration):
 def _database_url():
     url = _env("DATABASE_URL")
     if url:
-        return url.replace("postgres://", "postgresql://", 1)
+        scheme, rest = url.split("://", 1)
+        return f"postgresql+psycopg2://{rest}" if scheme in ("postgres", "postgresql") else url
     npgsql = _env("ConnectionStrings__DefaultConnection")
     return npgsql_to_url(npgsql) if npgsql else LOCAL_DATABASE_URL
 

@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
-from app.errors import NotFound, PreconditionFailed, TicketNotDeletable
+from app.errors import Conflict, NotFound, PreconditionFailed, TicketNotDeletable
 from app.extensions import db
 from app.tickets.changes import lock_tickets, move_tickets
 from app.tickets.lifecycle import DELETABLE, check_transition
@@ -45,15 +45,21 @@ def _lock_one(ticket_id, expected_version):
 def change_status(*, ticket_id, status, booking_id=None, expected_version=None):
     """Move a ticket to `status` if the lifecycle allows it; the same status is a no-op.
 
-    A move to Held takes the default hold deadline and `booking_id` as owner.
+    A move to Held takes the default hold deadline and `booking_id` as owner. With a
+    `booking_id`, a ticket another booking owns (an expired hold aside) is refused;
+    without one, the change is an operator's and ownership is kept.
 
     :raises NotFound: no such ticket.
     :raises PreconditionFailed: `expected_version` is not the ticket's version.
+    :raises Conflict: the ticket belongs to another booking.
     :raises InvalidTransition: the lifecycle forbids the move.
     :raises Busy: the ticket is locked by another request for longer than the bounded wait.
     """
     with transaction():
         ticket = _lock_one(ticket_id, expected_version)
+        owner = ticket.booking_id
+        if booking_id is not None and owner not in (None, booking_id) and not ticket.hold_expired:
+            raise Conflict(f"Ticket {ticket_id} belongs to another booking.")
         if ticket.status == status:
             return StatusChange(ticket_id, ticket.status, ticket.status, ticket.updated_at)
         check_transition(ticket.status, status)

@@ -161,3 +161,17 @@ def test_every_hold_is_audited(client, event_id, make_tickets):
     assert [(h["fromStatus"], h["toStatus"], h["bookingId"], h["source"]) for h in history] == [
         ("Available", "Held", booking, "api")
     ]
+
+
+def test_patch_with_a_booking_id_cannot_take_another_booking_s_ticket(client, event_id, make_tickets, ticket_states):
+    ids = make_tickets(event_id, 1)
+    owner, stranger = str(uuid.uuid4()), str(uuid.uuid4())
+    assert hold(client, event_id, owner, ticketIds=ids).status_code == 200
+    for status in ("Held", "Reserved"):
+        response = client.patch(f"/api/Ticket/{ids[0]}/status", json={"status": status, "bookingId": stranger})
+        assert response.status_code == 409
+        assert "another booking" in response.get_json()["message"]
+    assert ticket_states(event_id)[ids[0]] == ("Held", owner)
+    response = client.patch(f"/api/Ticket/{ids[0]}/status", json={"status": "Reserved", "bookingId": owner})
+    assert response.status_code == 200
+    assert ticket_states(event_id)[ids[0]] == ("Reserved", owner)
