@@ -3,7 +3,7 @@
 from flask import current_app
 from sqlalchemy import select, text
 
-from app.errors import InvalidRequest
+from app.errors import Conflict, InvalidRequest
 from app.extensions import db
 from app.models import Ticket
 from app.tickets import idempotency
@@ -24,9 +24,14 @@ def _check_quantity(quantity, limit_key, hint=""):
 
 
 def _tickets_by_ids(ids):
-    """Return the tickets with these ids, in the order of `ids` (the first answer's order)."""
+    """Return the tickets with these ids, in the order of `ids` (the first answer's order).
+
+    :raises Conflict: some of them have been deleted since.
+    """
     by_id = {str(ticket.id): ticket for ticket in db.session.scalars(select(Ticket).where(Ticket.id.in_(ids)))}
-    return [by_id[ticket_id] for ticket_id in ids if ticket_id in by_id]
+    if len(by_id) != len(ids):
+        raise Conflict("Tickets created with this Idempotency-Key have been deleted since; use a new key.")
+    return [by_id[ticket_id] for ticket_id in ids]
 
 
 def create_tickets(*, event_id, quantity, idempotency_key=None):
@@ -37,6 +42,7 @@ def create_tickets(*, event_id, quantity, idempotency_key=None):
 
     :raises InvalidRequest: `quantity` is above `CREATE_MAX_TICKETS` (use bulk creation).
     :raises IdempotencyKeyReused: the key was used for another request.
+    :raises Conflict: the key's tickets have been deleted since the first request.
     """
     _check_quantity(quantity, "CREATE_MAX_TICKETS", "; use POST /api/Ticket/bulk for more")
     request = {"eventId": event_id, "quantity": quantity}

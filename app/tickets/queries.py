@@ -14,6 +14,9 @@ TICKET_JSON = """json_build_object(
     'heldUntil', held_until, 'createdAt', created_at, 'updatedAt', updated_at, 'version', version
 )::text"""
 
+# PostgreSQL's OFFSET is a bigint: a page beyond it is as empty as any page past the end.
+MAX_OFFSET = 2**63 - 1
+
 SUMMARY_SQL = text(
     """
     SELECT count(*) AS total,
@@ -64,7 +67,7 @@ def _filtered(statement, event_id, status):
 def list_tickets(*, event_id=None, status=None, offset=0, limit=100):
     """Return one page of tickets, ordered by event then id, and the total count."""
     page = _filtered(select(Ticket), event_id, status).order_by(Ticket.event_id, Ticket.id)
-    tickets = list(db.session.scalars(page.offset(offset).limit(limit)))
+    tickets = list(db.session.scalars(page.offset(min(offset, MAX_OFFSET)).limit(limit)))
     total = db.session.scalar(_filtered(select(func.count()).select_from(Ticket), event_id, status))
     return tickets, total
 
@@ -81,7 +84,7 @@ def stream_event_tickets(*, event_id, status=None, offset=0, limit=None):
         sql += " AND status = :status"
         params["status"] = status
     sql += " ORDER BY id OFFSET :offset"
-    params["offset"] = offset
+    params["offset"] = min(offset, MAX_OFFSET)
     if limit is not None:
         sql += " LIMIT :limit"
         params["limit"] = limit

@@ -140,6 +140,19 @@ def test_unusable_idempotency_key_is_refused(database, client, event_id, key):
     assert database.count("tickets") == 0
 
 
+@pytest.mark.parametrize("quantity", [1, 3])
+def test_retry_after_the_tickets_were_deleted_is_a_conflict(database, client, event_id, quantity):
+    first = create(client, event_id, quantity, key="gone")
+    body = first.get_json()
+    deleted = body["ticketId"] if quantity == 1 else body[0]["ticketId"]
+    assert client.delete(f"{BASE}/{deleted}").status_code == 204
+
+    response = create(client, event_id, quantity, key="gone")
+
+    assert_error(response, 409, "Idempotency-Key")
+    assert database.count("tickets", event_id=event_id) == quantity - 1
+
+
 def test_different_keys_create_separately(database, client, event_id):
     first = create(client, event_id, 2, key="a")
     second = create(client, event_id, 2, key="b")

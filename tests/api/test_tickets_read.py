@@ -77,6 +77,14 @@ def test_list_beyond_the_last_page_is_empty(client, two_events):
     assert response.get_json() == []
 
 
+@pytest.mark.parametrize("query", [f"page={10**20}", f"page={2**63 // 1000}&page_size=1000"])
+def test_list_far_beyond_the_last_page_is_empty(client, two_events, query):
+    response = client.get(f"{BASE}/?{query}")
+
+    assert response.status_code == 200
+    assert response.get_json() == []
+
+
 def test_list_filters_by_event_and_status(client, two_events, event_id):
     held = two_events[event_id][0]
     walk_to(client, held, "Held")
@@ -185,6 +193,16 @@ def test_event_stream_pages(client, make_tickets, event_id, query, window):
 
     assert response.status_code == 200
     assert [t["ticketId"] for t in response.get_json()] == tickets[window]
+
+
+@pytest.mark.parametrize("query", [f"page={10**20}", f"page={2**63 // 1000}&page_size=1000"])
+def test_event_stream_far_beyond_the_last_page_is_empty(client, make_tickets, event_id, query):
+    make_tickets(event_id, 2)
+
+    response = client.get(f"{BASE}/event/{event_id}?{query}")
+
+    assert response.status_code == 200
+    assert json.loads(response.get_data(as_text=True)) == []
 
 
 @pytest.mark.parametrize(
