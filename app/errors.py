@@ -15,6 +15,7 @@ Every error leaves as `{"code", "status", "message", "errors"?}`, flask-smorest'
 whether it is one of these, a werkzeug HTTP error or an unexpected exception.
 """
 
+import json
 import logging
 
 from flask import jsonify, request
@@ -147,6 +148,8 @@ def handle_http_exception(error):
         message = _body_message(errors["json"])
     response = error_response(error.code, error.name, message, errors)
     response.headers.extend(data.get("headers") or {})
+    if getattr(error, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(error.valid_methods)
     return response
 
 
@@ -161,10 +164,19 @@ def handle_unexpected(error):
     return error_response(500, "Internal Server Error", "An unexpected error occurred.")
 
 
-def handle_recursion_error(error):
-    """Render a JSON body nested too deeply for the parser as a 400; anything else is unexpected."""
+def handle_unparseable_body(error):
+    """Render a JSON body the parser gives up on as a 400; any other such error is unexpected.
+
+    The parser refuses JSON nested too deeply (`RecursionError`) or holding an integer of
+    more than 4,300 digits (`ValueError`), errors webargs does not turn into a 400 itself.
+    """
     if request.is_json and request.content_length:
-        return error_response(400, "Bad Request", "The JSON body is nested too deeply.")
+        try:
+            json.loads(request.get_data(cache=True))
+        except RecursionError:
+            return error_response(400, "Bad Request", "The JSON body is nested too deeply.")
+        except ValueError:
+            return error_response(400, "Bad Request", "The JSON body holds a number with too many digits.")
     return handle_unexpected(error)
 
 
@@ -172,5 +184,6 @@ def register_error_handlers(app):
     """Render every error as JSON in flask-smorest's shape."""
     app.register_error_handler(TicketServiceError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)
-    app.register_error_handler(RecursionError, handle_recursion_error)
+    app.register_error_handler(RecursionError, handle_unparseable_body)
+    app.register_error_handler(ValueError, handle_unparseable_body)
     app.register_error_handler(Exception, handle_unexpected)

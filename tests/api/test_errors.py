@@ -82,6 +82,11 @@ RAW_BODIES = {
     "invalid JSON": ({"data": '{"eventId": 1,', "content_type": "application/json"}, 400, "JSON"),
     "invalid UTF-8": ({"data": b'{"eventId": "\xff"}', "content_type": "application/json"}, 400, "JSON"),
     "nested too deep": ({"data": "[" * 50_000 + "]" * 50_000, "content_type": "application/json"}, 400, "nested"),
+    "number too long": (
+        {"data": '{"eventId": 1' + "0" * 5000 + ', "quantity": 1}', "content_type": "application/json"},
+        400,
+        "digits",
+    ),
     "JSON as text/plain": ({"data": '{"eventId": 1, "quantity": 1}', "content_type": "text/plain"}, 415, "JSON"),
     "form-encoded": ({"data": {"eventId": "1", "quantity": "1"}}, 415, "JSON"),
     "empty JSON body": ({"data": "", "content_type": "application/json"}, 422, ""),
@@ -159,4 +164,9 @@ def test_largest_event_id_in_path_is_accepted(client, path):
     ],
 )
 def test_unknown_routes_and_methods_answer_json(client, method, path, code):
-    assert_error(client.open(path, method=method), code)
+    response = client.open(path, method=method)
+
+    assert_error(response, code)
+    if code == 405:
+        assert method not in response.headers["Allow"]
+        assert response.headers["Allow"]
