@@ -143,6 +143,9 @@ def test_get_unknown_ticket_is_404(client):
 
 
 def test_event_stream_lists_every_ticket_of_the_event_in_id_order(client, two_events, event_id):
+    held = two_events[event_id][1]
+    assert patch_status(client, held, "Held", bookingId=str(uuid.uuid4())).status_code == 200
+
     response = client.get(f"{BASE}/event/{event_id}", buffered=False)
 
     assert response.is_streamed
@@ -152,6 +155,7 @@ def test_event_stream_lists_every_ticket_of_the_event_in_id_order(client, two_ev
     assert [t["ticketId"] for t in tickets] == sorted(two_events[event_id])
     for ticket in tickets:
         assert_same_ticket(ticket, client.get(f"{BASE}/{ticket['ticketId']}").get_json())
+    assert [ticket["status"] for ticket in tickets].count("Held") == 1
 
 
 def test_event_stream_of_an_event_without_tickets_is_an_empty_array(client, event_id):
