@@ -21,7 +21,7 @@ from app.extensions import db
 from config import TestConfig
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TABLES = ("tickets", "ticket_status_changes", "idempotency_keys")
+TABLES = ("tickets", "ticket_status_changes", "idempotency_keys", "outbox_messages", "inbox_messages")
 
 
 def _run_database_url():

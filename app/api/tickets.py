@@ -198,10 +198,10 @@ class Reserve(MethodView):
     def post(self, body):
         """Reserve every ticket or none; answers true or false."""
         _require_dev_endpoints()
-        reserved = reservation.reserve_tickets(
+        outcome = reservation.reserve_tickets(
             event_id=body["event_id"], ticket_ids=body["ticket_ids"], booking_id=body["booking_id"]
         )
-        return Response("true" if reserved else "false", mimetype="application/json")
+        return Response("true" if outcome.done else "false", mimetype="application/json")
 
 
 @blp.route("/release")
@@ -214,7 +214,7 @@ class Release(MethodView):
     def post(self, body):
         """Return every ticket to Available or none; answers true or false."""
         _require_dev_endpoints()
-        released = reservation.release_tickets(
+        outcome = reservation.release_tickets(
             event_id=body["event_id"], ticket_ids=body["ticket_ids"], booking_id=body["booking_id"]
         )
-        return Response("true" if released else "false", mimetype="application/json")
+        return Response("true" if outcome.done else "false", mimetype="application/json")

@@ -77,3 +77,25 @@ def create_tickets_in_bulk(*, event_id, quantity, idempotency_key=None):
         if idempotency_key:
             idempotency.remember(key=idempotency_key, scope="bulk", result={"ticketsCreated": created})
         return created
+
+
+def create_event_tickets(*, event_id, number_of_tickets):
+    """Create a newly published event's tickets, once; return how many were created now.
+
+    Under the event's lock, and recorded like an idempotency key of the event: a
+    redelivery, a duplicate message or a second consumer creates nothing more.
+
+    :raises InvalidRequest: more than `BULK_MAX_TICKETS` tickets.
+    :raises IdempotencyKeyReused: the event was published before with another number of tickets.
+    """
+    _check_quantity(number_of_tickets, "BULK_MAX_TICKETS")
+    with transaction():
+        redis_locks(event_keys(event_id))
+        request = {"eventId": event_id, "numberOfTickets": number_of_tickets}
+        if idempotency.claim(key=str(event_id), scope="event-published", request=request) is not None:
+            return 0
+        created = db.session.execute(
+            INSERT_BULK_SQL, {"event_id": event_id, "quantity": number_of_tickets}
+        ).rowcount
+        idempotency.remember(key=str(event_id), scope="event-published", result={"ticketsCreated": created})
+        return created

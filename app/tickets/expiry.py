@@ -14,6 +14,8 @@ from sqlalchemy import text
 from app import metrics
 from app.context import origin
 from app.extensions import db
+from app.messaging import outbox
+from app.messaging.contracts import TicketHoldExpiredEvent
 from app.models import TicketStatus
 from app.tickets.changes import move_tickets
 from app.tickets.transaction import transaction
@@ -39,7 +41,10 @@ class ExpiredHold:
 
 
 def release_expired_batch(*, batch_size):
-    """Release up to `batch_size` expired holds in one transaction; return them by booking."""
+    """Release up to `batch_size` expired holds in one transaction; return them by booking.
+
+    Each booking's expiry is announced with `TicketHoldExpiredEvent`.
+    """
     with origin(source="sweeper"), transaction():
         rows = db.session.execute(EXPIRED_SQL, {"batch_size": batch_size}).all()
         if not rows:
@@ -49,6 +54,10 @@ def release_expired_batch(*, batch_size):
         for row in rows:
             grouped[(row.booking_id, row.event_id)].append(row.id)
         expired = [ExpiredHold(booking, event, sorted(ids)) for (booking, event), ids in grouped.items()]
+        for hold in expired:
+            if hold.booking_id is not None:
+                outbox.publish(TicketHoldExpiredEvent, booking_id=hold.booking_id, event_id=hold.event_id,
+                               ticket_ids=hold.ticket_ids)
     metrics.HOLDS_EXPIRED.inc(len(rows))
     return expired
 

@@ -15,6 +15,8 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from app import metrics
 from app.errors import Conflict, InvalidRequest
 from app.extensions import db
+from app.messaging import outbox
+from app.messaging.contracts import TicketHeldEvent
 from app.models import TicketStatus
 from app.tickets.changes import lock_tickets, move_tickets
 from app.tickets.locking import keys_for, redis_locks
@@ -142,7 +144,8 @@ def hold_tickets(*, event_id, booking_id, number_of_tickets=None, ticket_ids=Non
     """Hold `number_of_tickets` free seats of the event, or the given `ticket_ids`, for a booking.
 
     Free means Available, or Held with an expired deadline. If the booking already holds
-    tickets of this event, those are returned and nothing changes.
+    tickets of this event, those are returned and nothing changes. Either way the hold
+    is announced with `TicketHeldEvent`.
 
     :raises InvalidRequest: neither or both of `number_of_tickets` and `ticket_ids`, a bad
         `hold_seconds`, or tickets of another event.
@@ -158,18 +161,27 @@ def hold_tickets(*, event_id, booking_id, number_of_tickets=None, ticket_ids=Non
             redis_locks(keys_for(event_id=event_id, ticket_ids=ticket_ids or ()))
             current = _current_hold(event_id, booking_id)
             if current:
-                metrics.HOLDS.labels("repeated").inc()
-                return Hold(booking_id, event_id, [row.id for row in current], current[0].held_until)
-            if ticket_ids:
-                picked = _check_given(event_id, booking_id, ticket_ids)
+                result = "repeated"
+                hold = Hold(booking_id, event_id, [row.id for row in current], current[0].held_until)
             else:
-                picked = _pick_by_quantity(event_id, number_of_tickets)
-            moved = move_tickets(
-                picked, to_status=TicketStatus.HELD, booking_id=booking_id, keep_owner=False, hold_seconds=seconds
-            )
-            held_until = next(iter(moved.values())).held_until
+                result = "held"
+                hold = _hold_new(event_id, booking_id, number_of_tickets, ticket_ids, seconds)
+            outbox.publish(TicketHeldEvent, booking_id=booking_id, event_id=event_id,
+                           ticket_ids=hold.ticket_ids, held_until=hold.held_until)
     except HoldUnavailable:
         metrics.HOLDS.labels("unavailable").inc()
         raise
-    metrics.HOLDS.labels("held").inc()
-    return Hold(booking_id, event_id, sorted(picked), held_until)
+    metrics.HOLDS.labels(result).inc()
+    return hold
+
+
+def _hold_new(event_id, booking_id, number_of_tickets, ticket_ids, seconds):
+    """Pick and hold the tickets of a new hold."""
+    if ticket_ids:
+        picked = _check_given(event_id, booking_id, ticket_ids)
+    else:
+        picked = _pick_by_quantity(event_id, number_of_tickets)
+    moved = move_tickets(
+        picked, to_status=TicketStatus.HELD, booking_id=booking_id, keep_owner=False, hold_seconds=seconds
+    )
+    return Hold(booking_id, event_id, sorted(picked), next(iter(moved.values())).held_until)

@@ -1,0 +1,171 @@
+"""The consumer runtime: one pika connection, one queue, messages handled one at a time.
+
+The I/O loop stays on the main thread, so heartbeats go on while a message is handled
+on a worker thread; the worker hands each verdict back to the I/O thread, which acks
+only then (the transaction has committed by that time). A lost connection is retried
+with backoff; SIGTERM finishes the message in hand and returns the rest to the queue.
+"""
+
+import functools
+import logging
+import queue as queues
+import signal
+import socket
+import threading
+from datetime import UTC, datetime
+
+import pika
+from pika.exceptions import AMQPError
+
+from app.errors import TicketServiceError
+from app.messaging.handlers import Verdict, process_delivery
+from app.messaging.topology import declare_consumer, error_queue
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 30
+RETRY_DELAY_SECONDS = 1
+
+
+def connection_parameters(url):
+    """Return pika parameters for `url` with a heartbeat and bounded connection attempts."""
+    parameters = pika.URLParameters(url)
+    parameters.heartbeat = 30
+    parameters.blocked_connection_timeout = 60
+    parameters.connection_attempts = 1
+    parameters.socket_timeout = 5
+    return parameters
+
+
+class Stopper:
+    """A stop flag set by SIGTERM or SIGINT."""
+
+    def __init__(self):
+        self.event = threading.Event()
+
+    def install(self):
+        """Set the flag on SIGTERM and SIGINT."""
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self.event.set())
+
+    def is_set(self):
+        """Tell whether a stop was asked for."""
+        return self.event.is_set()
+
+    def wait(self, seconds):
+        """Sleep up to `seconds`, less if a stop is asked for."""
+        return self.event.wait(seconds)
+
+
+def run_with_reconnect(work, stopper, name):
+    """Run `work()` until stopped, reconnecting with exponential backoff when it fails."""
+    backoff = 1
+    while not stopper.is_set():
+        try:
+            work()
+            backoff = 1
+        except (AMQPError, OSError, TicketServiceError) as exc:
+            log.warning("%s: connection lost (%s); reconnecting in %ss", name, exc.__class__.__name__, backoff)
+            stopper.wait(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+
+
+def fault_headers(properties, verdict):
+    """Return the delivery's headers plus MassTransit's fault headers."""
+    headers = dict(properties.headers or {})
+    headers.update({
+        "MT-Reason": "fault",
+        "MT-Fault-ExceptionType": verdict.exception_type,
+        "MT-Fault-Message": verdict.reason[:1000],
+        "MT-Fault-Timestamp": datetime.now(UTC).isoformat(),
+        "MT-Host-MachineName": socket.gethostname(),
+        "MT-Host-ProcessName": "ticket-service-consumer",
+    })
+    return headers
+
+
+class QueueConsumer:
+    """Consume one queue with the app's services until stopped."""
+
+    def __init__(self, app, queue):
+        self.app = app
+        self.queue = queue
+        self.stopper = Stopper()
+
+    def run(self):
+        """Consume until SIGTERM or SIGINT."""
+        self.stopper.install()
+        log.info("consuming %s", self.queue)
+        run_with_reconnect(self._consume, self.stopper, self.queue)
+
+    def _consume(self):
+        config = self.app.config
+        connection = pika.BlockingConnection(connection_parameters(config["RABBITMQ_URL"]))
+        deliveries = queues.Queue()
+        try:
+            channel = connection.channel()
+            declare_consumer(channel, config["MESSAGE_NAMESPACE"], self.queue)
+            channel.basic_qos(prefetch_count=config["CONSUMER_PREFETCH"])
+            faults = connection.channel()
+            faults.confirm_delivery()
+            worker = threading.Thread(
+                target=self._work, args=(connection, channel, faults, deliveries), daemon=True
+            )
+            worker.start()
+            channel.basic_consume(self.queue, lambda _ch, method, props, body: deliveries.put(
+                (method.delivery_tag, props, body)))
+            while not self.stopper.is_set() and worker.is_alive():
+                connection.process_data_events(time_limit=0.5)
+            deliveries.put(None)
+            while worker.is_alive():
+                connection.process_data_events(time_limit=0.1)
+            connection.process_data_events(time_limit=0)
+        finally:
+            deliveries.put(None)
+            if connection.is_open:
+                connection.close()
+
+    def _work(self, connection, channel, faults, deliveries):
+        """Handle deliveries one at a time on this thread; settle each on the I/O thread."""
+        while not self.stopper.is_set():
+            item = deliveries.get()
+            if item is None:
+                return
+            tag, properties, body = item
+            verdict = self._handle(properties, body)
+            if verdict.action == "retry":
+                self.stopper.wait(RETRY_DELAY_SECONDS)
+            settle = functools.partial(self._settle, channel, faults, tag, properties, body, verdict)
+            try:
+                connection.add_callback_threadsafe(settle)
+            except AMQPError:
+                return
+
+    def _handle(self, properties, body):
+        try:
+            with self.app.app_context():
+                return process_delivery(self.queue, properties, body)
+        except Exception as exc:  # noqa: BLE001 - an unforeseen failure faults the message, not the consumer
+            log.exception("%s: unexpected failure", self.queue)
+            return Verdict("error", f"{exc.__class__.__name__}: {exc}", exc.__class__.__name__)
+
+    def _settle(self, channel, faults, tag, properties, body, verdict):
+        """Ack, return or fault one delivery (runs on the I/O thread)."""
+        if verdict.action == "retry":
+            channel.basic_nack(tag, requeue=True)
+            return
+        if verdict.action == "error":
+            log.warning("%s: message moved to %s: %s", self.queue, error_queue(self.queue), verdict.reason)
+            faulted = pika.BasicProperties(
+                content_type=properties.content_type,
+                message_id=properties.message_id,
+                correlation_id=properties.correlation_id,
+                delivery_mode=pika.DeliveryMode.Persistent,
+                headers=fault_headers(properties, verdict),
+            )
+            try:
+                faults.basic_publish(error_queue(self.queue), "", body, faulted)
+            except AMQPError:
+                channel.basic_nack(tag, requeue=True)
+                return
+        channel.basic_ack(tag)

@@ -1,0 +1,127 @@
+"""The outbox relay: publish committed events to RabbitMQ with publisher confirms.
+
+Each batch takes the oldest unpublished rows with FOR UPDATE SKIP LOCKED (several
+relays never take the same row), publishes them one by one with confirms, and marks
+those the broker confirmed. Whatever was not confirmed stays for the next attempt, so
+an event may be sent twice after a crash, never lost; its `MessageId` lets consumers
+drop the copy. The relay sleeps on PostgreSQL's LISTEN/NOTIFY, waking at each commit.
+"""
+
+import logging
+import select
+
+import pika
+import psycopg2
+from pika.exceptions import AMQPError
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
+from sqlalchemy.engine import make_url
+
+from app.extensions import db
+from app.messaging.consumer import Stopper, connection_parameters, run_with_reconnect
+from app.messaging.topology import declare_published
+from app.tickets.transaction import transaction
+
+log = logging.getLogger(__name__)
+
+PENDING_SQL = text(
+    """
+    SELECT id, message_id, message_type, body::text AS body, headers
+      FROM outbox_messages
+     WHERE published_at IS NULL
+     ORDER BY id
+     LIMIT :batch_size
+       FOR UPDATE SKIP LOCKED
+    """
+)
+MARK_SQL = text("UPDATE outbox_messages SET published_at = now() WHERE id = ANY(:ids)").bindparams(
+    bindparam("ids", type_=ARRAY(BIGINT))
+)
+
+
+def _properties(row):
+    headers = row.headers
+    return pika.BasicProperties(
+        content_type="application/json",
+        delivery_mode=pika.DeliveryMode.Persistent,
+        message_id=str(row.message_id),
+        correlation_id=headers.get("CorrelationId"),
+        type=headers.get("MT-MessageType"),
+        headers=headers,
+    )
+
+
+def publish_pending(channel, namespace, batch_size):
+    """Publish one batch of unpublished events; return how many were confirmed.
+
+    :raises AMQPError: the broker refused or the connection failed; what it had
+        confirmed before is marked published all the same.
+    """
+    with transaction():
+        rows = db.session.execute(PENDING_SQL, {"batch_size": batch_size}).all()
+        confirmed, failure = [], None
+        for row in rows:
+            try:
+                channel.basic_publish(f"{namespace}:{row.message_type}", "", row.body.encode(), _properties(row))
+            except AMQPError as exc:
+                failure = exc
+                break
+            confirmed.append(row.id)
+        if confirmed:
+            db.session.execute(MARK_SQL, {"ids": confirmed})
+    if failure is not None:
+        raise failure
+    return len(confirmed)
+
+
+class OutboxRelay:
+    """Relay the outbox to RabbitMQ until stopped."""
+
+    def __init__(self, app):
+        self.app = app
+        self.stopper = Stopper()
+
+    def run(self):
+        """Relay until SIGTERM or SIGINT."""
+        self.stopper.install()
+        log.info("relaying the outbox")
+        run_with_reconnect(self._relay, self.stopper, "relay")
+
+    def _listen(self):
+        url = make_url(self.app.config["SQLALCHEMY_DATABASE_URI"]).set(drivername="postgresql")
+        listener = psycopg2.connect(url.render_as_string(hide_password=False))
+        listener.autocommit = True
+        listener.cursor().execute("LISTEN outbox")
+        return listener
+
+    def _relay(self):
+        config = self.app.config
+        connection = pika.BlockingConnection(connection_parameters(config["RABBITMQ_URL"]))
+        try:
+            channel = connection.channel()
+            channel.confirm_delivery()
+            declare_published(channel, config["MESSAGE_NAMESPACE"])
+            with self.app.app_context():
+                listener = self._listen()
+                try:
+                    self._loop(connection, channel, listener)
+                finally:
+                    listener.close()
+        except psycopg2.Error as exc:
+            raise OSError(f"database: {exc}") from exc
+        finally:
+            if connection.is_open:
+                connection.close()
+
+    def _loop(self, connection, channel, listener):
+        config = self.app.config
+        while not self.stopper.is_set():
+            sent = publish_pending(channel, config["MESSAGE_NAMESPACE"], config["OUTBOX_BATCH_SIZE"])
+            if sent:
+                log.info("published %d events", sent)
+            if sent == config["OUTBOX_BATCH_SIZE"]:
+                continue
+            if select.select([listener], [], [], config["OUTBOX_POLL_SECONDS"])[0]:
+                listener.poll()
+                listener.notifies.clear()
+            connection.process_data_events(time_limit=0)

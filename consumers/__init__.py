@@ -1,0 +1,1 @@
+"""The message processes: a consumer per queue, and the outbox relay."""

@@ -1,0 +1,30 @@
+"""Run one message process: `python -m consumers QUEUE` or `python -m consumers relay`.
+
+QUEUE is one of event-published, hold-tickets, reserve-tickets, release-tickets.
+"""
+
+import argparse
+import logging
+
+from app import create_app
+from app.messaging.consumer import QueueConsumer
+from app.messaging.contracts import CONSUMED
+from app.messaging.relay import OutboxRelay
+
+
+def main():
+    """Build the app and run the chosen process until SIGTERM."""
+    parser = argparse.ArgumentParser(prog="python -m consumers", description=__doc__)
+    parser.add_argument("process", choices=[*CONSUMED, "relay"])
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("pika").setLevel(logging.WARNING)
+    app = create_app()
+    if args.process == "relay":
+        OutboxRelay(app).run()
+    else:
+        QueueConsumer(app, args.process).run()
+
+
+if __name__ == "__main__":
+    main()
