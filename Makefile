@@ -1,13 +1,17 @@
-# make run   — install, create and migrate the database, serve the API on $(PORT)
+# make run   — install, create and migrate the database, then run every process under
+#              supervisord in the foreground: the API on $(PORT), the consumers, the relay, the sweeper
 # make test  — run the whole test suite against the local PostgreSQL, Redis and RabbitMQ
 
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8082
+CONSUMERS_PER_QUEUE ?= 1
+RELAYS ?= 1
 export FLASK_APP := wsgi
-export PORT
+export PORT CONSUMERS_PER_QUEUE RELAYS
+export VENV_BIN := $(abspath $(BIN))
 
-.PHONY: run test lint lock migrate clean
+.PHONY: run test lint lock migrate clean status
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -20,7 +24,8 @@ migrate: $(BIN)/.installed
 	$(BIN)/flask db upgrade
 
 run: migrate
-	exec $(BIN)/gunicorn --config deploy/gunicorn.conf.py wsgi:app
+	mkdir -p .run
+	exec $(BIN)/supervisord --configuration deploy/supervisord.conf
 
 test: $(BIN)/.installed
 	$(BIN)/pytest
@@ -33,5 +38,8 @@ lock: $(BIN)/.installed
 	$(BIN)/pip-compile -q --strip-extras --no-emit-index-url --no-emit-find-links requirements.in -o requirements.txt
 	$(BIN)/pip-compile -q --strip-extras --no-emit-index-url --no-emit-find-links requirements-dev.in -o requirements-dev.txt
 
+status:
+	$(BIN)/supervisorctl --configuration deploy/supervisord.conf status
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .run .pytest_cache .ruff_cache

@@ -85,6 +85,7 @@ class Config:
 
     ENV_NAME = "development"
     TESTING = False
+    LOG_LEVEL = _env("LOG_LEVEL", "INFO").upper()
 
     SQLALCHEMY_DATABASE_URI = _database_url()
     DB_POOL_SIZE = _env_int("DB_POOL_SIZE", 5)

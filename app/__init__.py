@@ -16,6 +16,7 @@ from app.commands import register_commands
 from app.context import set_origin
 from app.errors import register_error_handlers
 from app.extensions import api, db, migrate, redis_client
+from app.logs import configure_logging
 from config import config_for
 
 
@@ -23,6 +24,7 @@ def create_app(config_object=None):
     """Build the Flask app: extensions, blueprints, error handlers, hooks, commands."""
     app = Flask(__name__)
     app.config.from_object(config_object or config_for()())
+    configure_logging(app.config["LOG_LEVEL"])
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)

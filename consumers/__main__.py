@@ -4,7 +4,6 @@ QUEUE is one of event-published, hold-tickets, reserve-tickets, release-tickets.
 """
 
 import argparse
-import logging
 
 from app import create_app
 from app.messaging.consumer import QueueConsumer
@@ -17,8 +16,6 @@ def main():
     parser = argparse.ArgumentParser(prog="python -m consumers", description=__doc__)
     parser.add_argument("process", choices=[*CONSUMED, "relay"])
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("pika").setLevel(logging.WARNING)
     app = create_app()
     if args.process == "relay":
         OutboxRelay(app).run()
