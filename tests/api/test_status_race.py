@@ -47,10 +47,12 @@ def test_concurrent_status_changes_leave_one_audit_row_per_change(live_server, m
 
         answers = patch_together(live_server, ticket_id, rotated)
 
-        assert {answer.status_code for answer in answers} <= {200, 409}, [a.text for a in answers]
+        assert {answer.status_code for answer in answers} <= {200, 409, 503}, [a.text for a in answers]
         for answer in answers:
-            if answer.status_code == 409:
-                assert_http_error(answer, 409)
+            if answer.status_code != 200:
+                assert_http_error(answer, answer.status_code)
+            if answer.status_code == 503:  # busy: the spec allows 409 or 503, with Retry-After
+                assert answer.headers["Retry-After"]
         changed = [
             (body["previousStatus"], body["status"])
             for body in (answer.json() for answer in answers if answer.status_code == 200)
