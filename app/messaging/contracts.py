@@ -45,7 +45,8 @@ class Contract(ma.Schema):
         if not isinstance(payload, dict):
             raise ma.ValidationError("The message body must be a JSON object.")
         schema = cls()
-        by_lower = {field.data_key.lower(): field.data_key for field in schema.fields.values()}
+        keys = [field.data_key or name for name, field in schema.fields.items()]
+        by_lower = {key.lower(): key for key in keys}
         return schema.load({by_lower.get(key.lower(), key): value for key, value in payload.items()})
 
     @classmethod
