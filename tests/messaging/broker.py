@@ -1,0 +1,161 @@
+"""The test's own side of RabbitMQ: publish like a MassTransit peer, read what the service publishes."""
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+
+import pika
+from pika.exceptions import ChannelClosedByBroker
+
+from app.messaging.contracts import PUBLISHED
+
+ANSWER_TYPES = tuple(contract.type_name() for contract in PUBLISHED)
+
+
+@dataclass(frozen=True)
+class Received:
+    """A message read from a test queue."""
+
+    exchange: str
+    properties: pika.BasicProperties
+    raw_body: bytes
+
+    @property
+    def type_name(self):
+        return self.exchange.rsplit(":", 1)[-1]
+
+    @property
+    def headers(self):
+        return self.properties.headers or {}
+
+    @property
+    def body(self):
+        return json.loads(self.raw_body)
+
+    @property
+    def booking_id(self):
+        return self.body.get("bookingId")
+
+
+def assert_wire_format(message, type_name, *, namespace, booking_id, conversation_id):
+    """Check an event's envelope-free form: camelCase JSON, persistent, with MassTransit's headers."""
+    headers = message.headers
+    assert message.type_name == type_name
+    assert message.properties.content_type == "application/json"
+    assert message.properties.delivery_mode == 2
+    assert headers["MT-MessageType"] == f"urn:message:{namespace}:{type_name}"
+    assert str(uuid.UUID(headers["MessageId"])) == headers["MessageId"] == message.properties.message_id
+    assert headers["CorrelationId"] == str(booking_id)
+    assert headers["ConversationId"] == str(conversation_id)
+    assert all(key[:1].islower() for key in message.body), message.body
+
+
+class Broker:
+    """A connection to this run's vhost, for one test."""
+
+    def __init__(self, url, namespace):
+        self.url = url
+        self.namespace = namespace
+        self.connection = None
+        self.channel = None
+        self.connect()
+
+    def connect(self):
+        """Open (or open again, after an outage) the connection and a confirming channel."""
+        self.connection = pika.BlockingConnection(pika.URLParameters(self.url))
+        self.channel = self.connection.channel()
+        self.channel.confirm_delivery()
+
+    def close(self):
+        if self.connection.is_open:
+            self.connection.close()
+
+    def exchange(self, type_name):
+        return f"{self.namespace}:{type_name}"
+
+    def publish(self, exchange, body, *, content_type="application/json", message_id=None, headers=None):
+        """Publish one persistent message and wait for the broker's confirm."""
+        properties = pika.BasicProperties(
+            content_type=content_type, message_id=message_id, headers=headers, delivery_mode=2
+        )
+        self.channel.basic_publish(exchange, "", body, properties)
+
+    def send(self, outgoing, exchange=None):
+        """Publish a built message to its type's exchange (or to `exchange`)."""
+        self.publish(
+            exchange or self.exchange(outgoing.type_name),
+            outgoing.body,
+            content_type=outgoing.content_type,
+            message_id=outgoing.amqp_message_id,
+            headers=outgoing.headers,
+        )
+        return outgoing
+
+    def queue_counts(self, queue):
+        """Return `(ready messages, consumers)` of a queue, or None when it does not exist."""
+        channel = self.connection.channel()
+        try:
+            method = channel.queue_declare(queue, passive=True).method
+        except ChannelClosedByBroker:
+            return None
+        channel.close()
+        return method.message_count, method.consumer_count
+
+    def listen(self, *type_names, durable_name=None):
+        """Bind a new test queue to the exchanges of these message types (every answer by default)."""
+        return Listener(self, type_names or ANSWER_TYPES, durable_name)
+
+    def take(self, queue, message_id, timeout=10):
+        """Read `queue` until the message with this AMQP message id comes; return it (None if not in time)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            method, properties, body = self.channel.basic_get(queue, auto_ack=True)
+            if method is None:
+                self.connection.sleep(0.05)
+            elif properties.message_id == message_id:
+                return Received(method.exchange, properties, body)
+        return None
+
+
+class Listener:
+    """A test queue bound to message type exchanges; remembers everything it read."""
+
+    def __init__(self, broker, type_names, durable_name=None):
+        self.broker = broker
+        self.messages = []
+        channel = broker.channel
+        if durable_name:
+            self.queue = channel.queue_declare(durable_name, durable=True).method.queue
+        else:
+            self.queue = channel.queue_declare("", exclusive=True, auto_delete=True).method.queue
+        for type_name in type_names:
+            exchange = broker.exchange(type_name)
+            channel.exchange_declare(exchange, exchange_type="fanout", durable=True)
+            channel.queue_bind(self.queue, exchange)
+
+    def drain(self):
+        """Read whatever is in the queue now."""
+        while True:
+            method, properties, body = self.broker.channel.basic_get(self.queue, auto_ack=True)
+            if method is None:
+                return
+            self.messages.append(Received(method.exchange, properties, body))
+
+    def matching(self, booking_id=None, types=None):
+        """Return the messages read so far for this booking (any if None) and of these types."""
+        return [
+            message for message in self.messages
+            if (booking_id is None or message.booking_id == str(booking_id))
+            and (types is None or message.type_name in types)
+        ]
+
+    def receive(self, booking_id=None, *, types=None, count=1, timeout=10):
+        """Wait until `count` messages match; return them (fewer if the time ran out)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.drain()
+            found = self.matching(booking_id, types)
+            if len(found) >= count or time.monotonic() > deadline:
+                return found
+            self.broker.connection.sleep(0.02)

@@ -1,0 +1,92 @@
+"""Fixtures of the messaging tests: a RabbitMQ vhost per run, the message processes, test queues."""
+
+import os
+import subprocess
+
+import pika
+import pytest
+
+from tests.messaging.broker import Broker
+from tests.messaging.database import Database
+from tests.messaging.processes import QUEUES, Fleet
+
+BROKER = "127.0.0.1:5672"
+
+
+def rabbitmqctl(*args):
+    subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=60)
+
+
+@pytest.fixture(scope="session")
+def vhost():
+    """A RabbitMQ vhost of this run alone, deleted at the end: other runs on the broker never interfere."""
+    name = f"tickets-test-{os.getpid()}"
+    rabbitmqctl("add_vhost", name)
+    rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+    yield name
+    rabbitmqctl("delete_vhost", name)
+
+
+@pytest.fixture(scope="session")
+def amqp_url(vhost):
+    return f"amqp://guest:guest@{BROKER}/{vhost}"
+
+
+@pytest.fixture(scope="session")
+def namespace(app):
+    return app.config["MESSAGE_NAMESPACE"]
+
+
+@pytest.fixture(scope="session")
+def database(app):
+    return Database(app)
+
+
+@pytest.fixture(scope="session")
+def fleet(app, database_url, amqp_url, namespace, database, tmp_path_factory):
+    """Every message process of the run, on the run's database and vhost; all stopped at the end."""
+    env = os.environ | {
+        "APP_ENV": "development",
+        "DATABASE_URL": database_url,
+        "RABBITMQ_URL": amqp_url,
+        "MESSAGE_NAMESPACE": namespace,
+        "LOG_LEVEL": "INFO",
+        "OUTBOX_POLL_SECONDS": "1",
+    }
+
+    def ready_count(role):
+        if role == "relay":
+            return database.listening_relays()
+        connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+        try:
+            return connection.channel().queue_declare(role, passive=True).method.consumer_count
+        except pika.exceptions.ChannelClosedByBroker:
+            return 0
+        finally:
+            if connection.is_open:
+                connection.close()
+
+    processes = Fleet(env, tmp_path_factory.mktemp("processes"), ready_count)
+    yield processes
+    processes.stop()
+
+
+@pytest.fixture
+def services(fleet):
+    """The shared consumer of every queue and the shared outbox relay, running."""
+    fleet.ensure(*QUEUES, "relay")
+    return fleet
+
+
+@pytest.fixture
+def broker(amqp_url, namespace):
+    """A connection to the run's vhost for this test."""
+    connection = Broker(amqp_url, namespace)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def answers(broker):
+    """A test queue bound to the exchange of every event the service publishes, bound before the test acts."""
+    return broker.listen()
