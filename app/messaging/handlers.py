@@ -13,7 +13,13 @@ import marshmallow as ma
 from sqlalchemy.exc import DBAPIError
 
 from app.context import origin
-from app.errors import InvalidRequest, ServiceUnavailable, TicketServiceError, translate_database_error
+from app.errors import (
+    IdempotencyKeyReused,
+    InvalidRequest,
+    ServiceUnavailable,
+    TicketServiceError,
+    translate_database_error,
+)
 from app.messaging import inbox, outbox
 from app.messaging.contracts import CONSUMED, TicketHoldFailedEvent, TicketReservationFailedEvent
 from app.messaging.wire import PoisonMessage, unwrap
@@ -35,8 +41,17 @@ class Verdict:
 
 
 def on_event_published(request):
-    """Create the published event's tickets, once."""
-    create_event_tickets(event_id=request["event_id"], number_of_tickets=request["number_of_tickets"])
+    """Create the published event's tickets, once.
+
+    :raises InvalidRequest: the event was published before with another number of tickets.
+    """
+    try:
+        create_event_tickets(event_id=request["event_id"], number_of_tickets=request["number_of_tickets"])
+    except IdempotencyKeyReused as exc:
+        raise InvalidRequest(
+            f"Event {request['event_id']} was published before with another numberOfTickets"
+            f" (this message says {request['number_of_tickets']})."
+        ) from exc
 
 
 def on_hold_requested(request):
@@ -85,11 +100,23 @@ def _apply(queue, delivery, request):
         return True
 
 
+def _check_type(queue, contract, delivery):
+    """Refuse a message whose sender declared types that do not include the queue's contract.
+
+    :raises PoisonMessage: the message is of another type (it would be misread as this one).
+    """
+    names = {urn.rsplit(":", 1)[-1] for urn in delivery.message_types}
+    if names and contract.type_name() not in names:
+        declared = ", ".join(delivery.message_types)
+        raise PoisonMessage(f"Unknown message type {declared}: {queue} takes {contract.type_name()}.")
+
+
 def process_delivery(queue, properties, body):
     """Handle one delivery of `queue` inside the current app context; return its verdict."""
     contract = CONSUMED[queue]
     try:
         delivery = unwrap(queue, properties, body)
+        _check_type(queue, contract, delivery)
         try:
             request = contract.parse(delivery.payload)
         except ma.ValidationError as exc:

@@ -23,6 +23,7 @@ class Delivery:
     message_id: uuid.UUID
     conversation_id: str
     payload: object
+    message_types: tuple[str, ...] = ()
 
 
 def _as_uuid(value):
@@ -36,12 +37,23 @@ def _lowered(mapping):
     return {str(key).lower(): value for key, value in (mapping or {}).items()}
 
 
+def _message_types(envelope, headers):
+    """Return the type URNs the sender declared: the envelope's `messageType`, else the `MT-MessageType` header."""
+    declared = envelope.get("messagetype") or headers.get("mt-messagetype") or ()
+    if isinstance(declared, str):
+        declared = declared.split(";")
+    if not isinstance(declared, list | tuple):
+        declared = [declared]
+    return tuple(str(urn) for urn in declared if urn)
+
+
 def unwrap(queue, properties, body):
     """Decode a delivery's body and find its message id and conversation.
 
     The id is the envelope's `messageId`, else the AMQP `message_id`, else a `MessageId`
     header; a message without any gets an id derived from its body, so that its
-    redeliveries still count as one message.
+    redeliveries still count as one message. The message types the sender declared are
+    kept, so that a message of another type can be refused.
 
     :raises PoisonMessage: the body is not JSON, or an envelope without a `message`.
     """
@@ -73,4 +85,5 @@ def unwrap(queue, properties, body):
         or headers.get("correlationid")
         or str(message_id)
     )
-    return Delivery(message_id=message_id, conversation_id=str(conversation)[:128], payload=document)
+    return Delivery(message_id=message_id, conversation_id=str(conversation)[:128], payload=document,
+                    message_types=_message_types(envelope, headers))
