@@ -79,6 +79,23 @@ def services(fleet):
 
 
 @pytest.fixture
+def spawn(fleet):
+    """Start message processes for this test, stopped at its end; `alone=True` stops the shared one first."""
+    started = []
+
+    def start(role, *, alone=False, **env):
+        if alone:
+            fleet.stop(role)
+        process = fleet.start(role, **env)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.terminate()
+
+
+@pytest.fixture
 def broker(amqp_url, namespace):
     """A connection to the run's vhost for this test."""
     connection = Broker(amqp_url, namespace)
