@@ -27,8 +27,18 @@ run: migrate
 	mkdir -p .run
 	exec $(BIN)/supervisord --configuration deploy/supervisord.conf
 
-test: $(BIN)/.installed
-	$(BIN)/pytest
+PROMTOOL := .run/tools/promtool
+
+# promtool checks /metrics in the tests; taken from Debian's prometheus package, not installed.
+$(PROMTOOL):
+	mkdir -p .run/tools/deb
+	cd .run/tools/deb && (apt-get download prometheus || (apt-get update -qq && apt-get download prometheus))
+	dpkg -x .run/tools/deb/prometheus_*.deb .run/tools/deb/root
+	cp .run/tools/deb/root/usr/bin/promtool $@
+	rm -rf .run/tools/deb
+
+test: $(BIN)/.installed $(PROMTOOL)
+	PROMTOOL=$(abspath $(PROMTOOL)) $(BIN)/pytest
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -1,5 +1,7 @@
 """The application factory."""
 
+import logging
+import time
 import uuid
 
 from flask import Flask, g, request
@@ -15,9 +17,12 @@ from app.api.routing import (
 from app.commands import register_commands
 from app.context import set_origin
 from app.errors import register_error_handlers
-from app.extensions import api, db, migrate, redis_client
+from app.extensions import api, db, migrate, prometheus, redis_client
 from app.logs import configure_logging
+from app.tracing import instrument_app, instrument_libraries
 from config import config_for
+
+log = logging.getLogger(__name__)
 
 
 def create_app(config_object=None):
@@ -25,11 +30,13 @@ def create_app(config_object=None):
     app = Flask(__name__)
     app.config.from_object(config_object or config_for()())
     configure_logging(app.config["LOG_LEVEL"])
+    instrument_libraries()
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_request_hooks(app)
     register_commands(app)
+    instrument_app(app)
     app.wsgi_app = CaseInsensitivePrefix(app.wsgi_app, tickets.PREFIX)
     return app
 
@@ -39,6 +46,7 @@ def register_extensions(app):
     db.init_app(app)
     migrate.init_app(app, db, directory="migrations")
     redis_client.init_app(app)
+    prometheus.init_app(app)
     app.url_map.converters["ticket_id"] = TicketIdConverter
     app.url_map.converters["event_id"] = EventIdConverter
     api.init_app(app)
@@ -54,14 +62,20 @@ def register_blueprints(app):
 
 
 def register_request_hooks(app):
-    """Tag every request with a correlation id, taken from `X-Correlation-ID` or made up."""
+    """Tag every request with a correlation id (`X-Correlation-ID` or a new one); log slow ones."""
+    slow_ms = app.config["SLOW_REQUEST_MS"]
 
     @app.before_request
     def take_correlation_id():
+        g.started = time.perf_counter()
         g.correlation_id = request.headers.get("X-Correlation-ID", "")[:128] or str(uuid.uuid4())
         set_origin(source="api", correlation_id=g.correlation_id)
 
     @app.after_request
     def return_correlation_id(response):
         response.headers["X-Correlation-ID"] = g.get("correlation_id", "")
+        elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        if elapsed_ms >= slow_ms:
+            log.warning("slow request: %s %s took %.0f ms", request.method, request.path, elapsed_ms,
+                        extra={"duration_ms": round(elapsed_ms, 1), "status": response.status_code})
         return response

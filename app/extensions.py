@@ -8,6 +8,8 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from sqlalchemy.orm import DeclarativeBase
 
+from app.metrics import http_metrics
+
 
 class Base(DeclarativeBase):
     """Declarative base of every model."""
@@ -16,6 +18,7 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 api = Api()
+prometheus = http_metrics()
 
 
 class RedisClient:

@@ -9,6 +9,8 @@ from app import create_app
 from app.messaging.consumer import QueueConsumer
 from app.messaging.contracts import CONSUMED
 from app.messaging.relay import OutboxRelay
+from app.metrics import serve_process_metrics
+from app.tracing import configure_tracing
 
 
 def main():
@@ -17,6 +19,8 @@ def main():
     parser.add_argument("process", choices=[*CONSUMED, "relay"])
     args = parser.parse_args()
     app = create_app()
+    configure_tracing(args.process)
+    serve_process_metrics(app.config["METRICS_PORT"])
     if args.process == "relay":
         OutboxRelay(app).run()
     else:

@@ -1,7 +1,14 @@
-"""gunicorn settings for the API; every value can be overridden from the environment."""
+"""gunicorn settings for the API; every value can be overridden from the environment.
+
+Metrics: with `PROMETHEUS_MULTIPROC_DIR` set (before Python starts), each worker writes
+its metrics there and `/metrics` adds them up; the directory is emptied at start and a
+dead worker's files are marked dead. Traces: each worker makes its tracer provider
+after the fork. Logs: gunicorn's own records go out as JSON lines like the app's.
+"""
 
 import multiprocessing
 import os
+import shutil
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8082')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
@@ -12,3 +19,43 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 # The control socket is one fixed path per user; several API instances on one host would clash.
 control_socket_disable = True
+
+# Start with an empty metrics directory; it must exist before the app is imported.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"context": {"()": "app.logs.ContextFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": ["asctime", "levelname", "name", "message"],
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "datefmt": "%Y-%m-%dT%H:%M:%S%z",
+        }
+    },
+    "handlers": {"json": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["context"]}},
+    "root": {"level": os.environ.get("LOG_LEVEL", "INFO").upper(), "handlers": ["json"]},
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": ["json"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": ["json"], "propagate": False},
+    },
+}
+
+
+def post_fork(server, worker):
+    """Give each worker its own tracer provider."""
+    from app.tracing import configure_tracing  # noqa: PLC0415 - after the fork, in the worker
+
+    configure_tracing("api")
+
+
+def child_exit(server, worker):
+    """Mark a dead worker's metrics files, so its gauges stop counting."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess  # noqa: PLC0415
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -12,6 +12,10 @@ import warnings
 import pytest
 import requests
 from flask_migrate import upgrade
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -19,6 +23,12 @@ from app import create_app
 from app.commands import create_database, drop_database
 from app.extensions import db
 from config import TestConfig
+
+# One tracer provider for the test process, recording every span in memory.
+SPANS = InMemorySpanExporter()
+_provider = TracerProvider()
+_provider.add_span_processor(SimpleSpanProcessor(SPANS))
+trace.set_tracer_provider(_provider)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TABLES = ("tickets", "ticket_status_changes", "idempotency_keys", "outbox_messages", "inbox_messages")
@@ -96,6 +106,13 @@ def clean_tables(app):
     yield
     with app.app_context(), db.engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {', '.join(TABLES)}"))
+
+
+@pytest.fixture
+def spans():
+    """The spans finished during this test (the in-memory exporter, emptied first)."""
+    SPANS.clear()
+    return SPANS
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ def test_health_reports_every_dependency(client):
     response = client.get("/health")
     assert response.status_code == 200
     body = response.get_json()
-    assert body["status"] == "healthy"
+    assert body["status"] == "healthy", body
     assert set(body["checks"]) == {"postgres", "redis", "rabbitmq"}
 
 

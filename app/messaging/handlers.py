@@ -10,8 +10,10 @@ import logging
 from dataclasses import dataclass
 
 import marshmallow as ma
+from opentelemetry.trace import SpanKind
 from sqlalchemy.exc import DBAPIError
 
+from app import metrics
 from app.context import origin
 from app.errors import (
     IdempotencyKeyReused,
@@ -27,6 +29,7 @@ from app.tickets.creation import create_event_tickets
 from app.tickets.holds import HoldUnavailable, hold_tickets
 from app.tickets.reservation import release_booking_tickets, reserve_tickets
 from app.tickets.transaction import transaction
+from app.tracing import extract_context, tracer
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +41,13 @@ class Verdict:
     action: str
     reason: str = ""
     exception_type: str = ""
+
+    @property
+    def result(self):
+        """Return the metric label: processed, duplicate, error or retry."""
+        if self.action == "ack":
+            return "duplicate" if self.reason == "duplicate" else "processed"
+        return self.action
 
 
 def on_event_published(request):
@@ -112,7 +122,18 @@ def _check_type(queue, contract, delivery):
 
 
 def process_delivery(queue, properties, body):
-    """Handle one delivery of `queue` inside the current app context; return its verdict."""
+    """Handle one delivery of `queue` inside the current app context; return its verdict.
+
+    The handling continues the trace whose context the message's headers carry.
+    """
+    with tracer.start_as_current_span(f"{queue} process", context=extract_context(properties.headers),
+                                      kind=SpanKind.CONSUMER):
+        verdict = _verdict(queue, properties, body)
+    metrics.CONSUMED.labels(queue, verdict.result).inc()
+    return verdict
+
+
+def _verdict(queue, properties, body):
     contract = CONSUMED[queue]
     try:
         delivery = unwrap(queue, properties, body)
@@ -135,4 +156,5 @@ def process_delivery(queue, properties, body):
         return Verdict("retry", translated.message)
     if not applied:
         log.info("%s: message %s was applied before; acknowledged again", queue, delivery.message_id)
+        return Verdict("ack", "duplicate")
     return Verdict("ack")

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from app.context import current_correlation_id
 from app.extensions import db
 from app.messaging.topology import message_type_urn
+from app.tracing import inject_context
 
 INSERT_SQL = text(
     """
@@ -27,17 +28,18 @@ def publish(contract, **values):
     """Queue one event of type `contract` for publishing, in the current transaction.
 
     Its `CorrelationId` is the booking id where there is one; its `ConversationId` is
-    the conversation of the request or message being handled.
+    the conversation of the request or message being handled; its `traceparent`
+    continues the current trace.
     """
     message_id = uuid.uuid4()
     body = contract.render(**values)
     conversation = current_correlation_id() or str(message_id)
-    headers = {
+    headers = inject_context({
         "MT-MessageType": message_type_urn(current_app.config["MESSAGE_NAMESPACE"], contract),
         "MessageId": str(message_id),
         "CorrelationId": str(values.get("booking_id") or conversation),
         "ConversationId": conversation,
-    }
+    })
     db.session.execute(
         INSERT_SQL,
         {

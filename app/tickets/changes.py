@@ -4,6 +4,7 @@ Every status change goes through `move_tickets`, so every change bumps the versi
 stamps `updated_at` and leaves one audit row, in the caller's transaction.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -12,9 +13,11 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
+from app import cache
 from app.context import current_correlation_id, current_source
 from app.extensions import db
 
+log = logging.getLogger(__name__)
 UUID_ARRAY = ARRAY(PG_UUID(as_uuid=True))
 
 
@@ -67,13 +70,13 @@ MOVE_SQL = text(
                updated_at = now()
           FROM old
          WHERE t.id = old.id
-        RETURNING t.id, old.status AS from_status, t.booking_id, t.held_until, t.updated_at
+        RETURNING t.id, t.event_id, old.status AS from_status, t.booking_id, t.held_until, t.updated_at
     ), audited AS (
         INSERT INTO ticket_status_changes
                (ticket_id, from_status, to_status, booking_id, source, correlation_id)
         SELECT id, from_status, :to_status, booking_id, :source, :correlation_id FROM changed
     )
-    SELECT id, from_status, held_until, updated_at FROM changed
+    SELECT id, event_id, from_status, booking_id, held_until, updated_at FROM changed
     """
 ).bindparams(
     bindparam("ids", type_=UUID_ARRAY),
@@ -91,6 +94,7 @@ def lock_tickets(ticket_ids):
 class MovedTicket:
     """What `move_tickets` changed on one ticket."""
 
+    event_id: int
     from_status: str
     held_until: datetime | None
     updated_at: datetime
@@ -117,4 +121,15 @@ def move_tickets(ticket_ids, *, to_status, booking_id=None, keep_owner=True, hol
             "correlation_id": current_correlation_id(),
         },
     )
-    return {row.id: MovedTicket(row.from_status, row.held_until, row.updated_at) for row in rows}
+    moved = {row.id: MovedTicket(row.event_id, row.from_status, row.held_until, row.updated_at) for row in rows}
+    if moved:
+        log.info(
+            "%d tickets %s -> %s: %s",
+            len(moved),
+            "/".join(sorted({m.from_status for m in moved.values()})),
+            to_status,
+            " ".join(str(ticket_id) for ticket_id in moved),
+            extra={"booking_id": str(booking_id) if booking_id else None},
+        )
+        cache.invalidate_after_transaction(ticket_ids=moved, event_ids={m.event_id for m in moved.values()})
+    return moved

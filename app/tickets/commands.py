@@ -9,7 +9,9 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app.errors import TicketServiceError
+from app.metrics import serve_process_metrics
 from app.tickets.expiry import release_expired_holds
+from app.tracing import configure_tracing
 
 log = logging.getLogger(__name__)
 tickets_cli = AppGroup("tickets", help="Ticket maintenance commands.")
@@ -19,6 +21,8 @@ tickets_cli = AppGroup("tickets", help="Ticket maintenance commands.")
 @click.option("--once", is_flag=True, help="Sweep once and exit instead of looping.")
 def sweep_holds_command(once):
     """Return expired holds to Available, every SWEEP_INTERVAL_SECONDS until stopped."""
+    configure_tracing("sweeper")
+    serve_process_metrics(current_app.config["METRICS_PORT"])
     interval = current_app.config["SWEEP_INTERVAL_SECONDS"]
     batch_size = current_app.config["SWEEP_BATCH_SIZE"]
     stopping = []

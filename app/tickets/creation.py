@@ -3,6 +3,7 @@
 from flask import current_app
 from sqlalchemy import select, text
 
+from app import cache, metrics
 from app.errors import Conflict, InvalidRequest
 from app.extensions import db
 from app.models import Ticket
@@ -21,6 +22,12 @@ def _check_quantity(quantity, limit_key, hint=""):
     if quantity > limit:
         message = f"quantity must be at most {limit:,} here{hint}."
         raise InvalidRequest(message, errors={"json": {"quantity": [message]}})
+
+
+def _insert_many(event_id, quantity):
+    """Insert `quantity` Available tickets of the event; return how many."""
+    cache.invalidate_after_transaction(event_ids=[event_id])
+    return db.session.execute(INSERT_BULK_SQL, {"event_id": event_id, "quantity": quantity}).rowcount
 
 
 def _tickets_by_ids(ids):
@@ -51,12 +58,14 @@ def create_tickets(*, event_id, quantity, idempotency_key=None):
             stored = idempotency.claim(key=idempotency_key, scope="create", request=request)
             if stored is not None:
                 return _tickets_by_ids(stored["ticketIds"])
+        cache.invalidate_after_transaction(event_ids=[event_id])
         insert = select(Ticket).from_statement(INSERT_SQL)
         tickets = list(db.session.scalars(insert, {"event_id": event_id, "quantity": quantity}))
         if idempotency_key:
             ids = [str(ticket.id) for ticket in tickets]
             idempotency.remember(key=idempotency_key, scope="create", result={"ticketIds": ids})
-        return tickets
+    metrics.TICKETS_CREATED.labels("api").inc(len(tickets))
+    return tickets
 
 
 def create_tickets_in_bulk(*, event_id, quantity, idempotency_key=None):
@@ -73,10 +82,11 @@ def create_tickets_in_bulk(*, event_id, quantity, idempotency_key=None):
             stored = idempotency.claim(key=idempotency_key, scope="bulk", request=request)
             if stored is not None:
                 return stored["ticketsCreated"]
-        created = db.session.execute(INSERT_BULK_SQL, {"event_id": event_id, "quantity": quantity}).rowcount
+        created = _insert_many(event_id, quantity)
         if idempotency_key:
             idempotency.remember(key=idempotency_key, scope="bulk", result={"ticketsCreated": created})
-        return created
+    metrics.TICKETS_CREATED.labels("bulk").inc(created)
+    return created
 
 
 def create_event_tickets(*, event_id, number_of_tickets):
@@ -94,8 +104,7 @@ def create_event_tickets(*, event_id, number_of_tickets):
         request = {"eventId": event_id, "numberOfTickets": number_of_tickets}
         if idempotency.claim(key=str(event_id), scope="event-published", request=request) is not None:
             return 0
-        created = db.session.execute(
-            INSERT_BULK_SQL, {"event_id": event_id, "quantity": number_of_tickets}
-        ).rowcount
+        created = _insert_many(event_id, number_of_tickets)
         idempotency.remember(key=str(event_id), scope="event-published", result={"ticketsCreated": created})
-        return created
+    metrics.TICKETS_CREATED.labels("event-published").inc(created)
+    return created

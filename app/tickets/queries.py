@@ -1,10 +1,13 @@
 """Read tickets: one, a page, a whole event as a stream, an event's summary, a history."""
 
+import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import func, select, text
 
+from app import cache
 from app.errors import NotFound
 from app.extensions import db
 from app.models import Ticket, TicketStatusChange
@@ -45,15 +48,40 @@ class EventSummary:
     cancelled: int
 
 
+TICKET_COLUMNS = ("id", "event_id", "status", "booking_id", "held_until", "created_at", "updated_at", "version")
+DATETIME_COLUMNS = ("held_until", "created_at", "updated_at")
+
+
+def _ticket_snapshot(ticket_id):
+    ticket = db.session.get(Ticket, ticket_id)
+    if ticket is None:
+        return None
+    return {column: getattr(ticket, column) for column in TICKET_COLUMNS}
+
+
+def _ticket_from_snapshot(snapshot):
+    values = dict(snapshot)
+    values["id"] = uuid.UUID(str(values["id"]))
+    if values["booking_id"]:
+        values["booking_id"] = uuid.UUID(str(values["booking_id"]))
+    for column in DATETIME_COLUMNS:
+        if values[column]:
+            values[column] = datetime.fromisoformat(str(values[column]))
+    return Ticket(**values)
+
+
 def get_ticket(ticket_id):
-    """Return one ticket.
+    """Return one ticket, through the cache (a detached copy, not tracked by the session).
 
     :raises NotFound: no such ticket.
     """
-    ticket = db.session.get(Ticket, ticket_id)
-    if ticket is None:
+    snapshot = cache.cached(
+        "ticket", cache.ticket_key(ticket_id), current_app.config["CACHE_TICKET_SECONDS"],
+        lambda: _ticket_snapshot(ticket_id),
+    )
+    if snapshot is None:
         raise NotFound(f"Ticket {ticket_id} was not found.")
-    return ticket
+    return _ticket_from_snapshot(snapshot)
 
 
 def _filtered(statement, event_id, status):
@@ -101,9 +129,12 @@ def stream_event_tickets(*, event_id, status=None, offset=0, limit=None):
 
 
 def event_summary(event_id):
-    """Count the event's tickets by status."""
-    row = db.session.execute(SUMMARY_SQL, {"event_id": event_id}).one()
-    return EventSummary(event_id=event_id, **row._mapping)
+    """Count the event's tickets by status, through a short-lived cache."""
+    counts = cache.cached(
+        "summary", cache.summary_key(event_id), current_app.config["CACHE_SUMMARY_SECONDS"],
+        lambda: dict(db.session.execute(SUMMARY_SQL, {"event_id": event_id}).one()._mapping),
+    )
+    return EventSummary(event_id=event_id, **counts)
 
 
 def ticket_history(ticket_id):

@@ -3,6 +3,7 @@
 from collections import defaultdict
 from dataclasses import dataclass
 
+from app import metrics
 from app.messaging import outbox
 from app.messaging.contracts import TicketReservedEvent, TicketsReleasedEvent
 from app.models import TicketStatus
@@ -35,6 +36,11 @@ def _lock_event_tickets(event_id, ticket_ids):
     return tickets, None
 
 
+def _counted(counter, outcome):
+    counter.labels("done" if outcome.done else "refused").inc()
+    return outcome
+
+
 def reserve_tickets(*, event_id, ticket_ids, booking_id=None):
     """Reserve every ticket or none; return the outcome.
 
@@ -45,18 +51,21 @@ def reserve_tickets(*, event_id, ticket_ids, booking_id=None):
     :raises Busy: the tickets are locked by another request for longer than the bounded wait.
     """
     with transaction():
-        tickets, refused = _lock_event_tickets(event_id, ticket_ids)
-        if tickets is None:
-            return refused
-        taken = [t for t in tickets.values() if not t.is_free_for(booking_id)]
-        if taken:
-            described = ", ".join(f"{t.id} is {t.status}" for t in taken)
-            return Outcome(False, f"Tickets cannot be reserved: {described}.")
-        move_tickets(ticket_ids, to_status=TicketStatus.RESERVED, booking_id=booking_id, keep_owner=False)
-        if booking_id is not None:
-            outbox.publish(TicketReservedEvent, booking_id=booking_id, event_id=event_id,
-                           ticket_ids=sorted(ticket_ids))
-        return Outcome(True)
+        return _counted(metrics.RESERVATIONS, _reserve(event_id, ticket_ids, booking_id))
+
+
+def _reserve(event_id, ticket_ids, booking_id):
+    tickets, refused = _lock_event_tickets(event_id, ticket_ids)
+    if tickets is None:
+        return refused
+    taken = [t for t in tickets.values() if not t.is_free_for(booking_id)]
+    if taken:
+        described = ", ".join(f"{t.id} is {t.status}" for t in taken)
+        return Outcome(False, f"Tickets cannot be reserved: {described}.")
+    move_tickets(ticket_ids, to_status=TicketStatus.RESERVED, booking_id=booking_id, keep_owner=False)
+    if booking_id is not None:
+        outbox.publish(TicketReservedEvent, booking_id=booking_id, event_id=event_id, ticket_ids=sorted(ticket_ids))
+    return Outcome(True)
 
 
 def _announce_release(event_id, released):
@@ -78,17 +87,21 @@ def release_tickets(*, event_id, ticket_ids, booking_id=None):
     :raises Busy: the tickets are locked by another request for longer than the bounded wait.
     """
     with transaction():
-        tickets, refused = _lock_event_tickets(event_id, ticket_ids)
-        if tickets is None:
-            return refused
-        for ticket in tickets.values():
-            if ticket.status not in RELEASABLE:
-                return Outcome(False, f"Ticket {ticket.id} is {ticket.status}.")
-            if booking_id is not None and ticket.booking_id != booking_id:
-                return Outcome(False, f"Ticket {ticket.id} belongs to another booking.")
-        move_tickets(ticket_ids, to_status=TicketStatus.AVAILABLE)
-        _announce_release(event_id, tickets.values())
-        return Outcome(True)
+        return _counted(metrics.RELEASES, _release(event_id, ticket_ids, booking_id))
+
+
+def _release(event_id, ticket_ids, booking_id):
+    tickets, refused = _lock_event_tickets(event_id, ticket_ids)
+    if tickets is None:
+        return refused
+    for ticket in tickets.values():
+        if ticket.status not in RELEASABLE:
+            return Outcome(False, f"Ticket {ticket.id} is {ticket.status}.")
+        if booking_id is not None and ticket.booking_id != booking_id:
+            return Outcome(False, f"Ticket {ticket.id} belongs to another booking.")
+    move_tickets(ticket_ids, to_status=TicketStatus.AVAILABLE)
+    _announce_release(event_id, tickets.values())
+    return Outcome(True)
 
 
 def release_booking_tickets(*, event_id, booking_id, ticket_ids):
@@ -110,4 +123,5 @@ def release_booking_tickets(*, event_id, booking_id, ticket_ids):
         if owned:
             move_tickets(owned, to_status=TicketStatus.AVAILABLE)
         outbox.publish(TicketsReleasedEvent, booking_id=booking_id, event_id=event_id, ticket_ids=owned)
-        return owned
+    metrics.RELEASES.labels("done" if owned else "nothing-owned").inc()
+    return owned

@@ -8,6 +8,7 @@ from flask import current_app
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
+from app import cache
 from app.errors import Conflict, NotFound, PreconditionFailed, TicketNotDeletable
 from app.extensions import db
 from app.tickets.changes import lock_tickets, move_tickets
@@ -87,3 +88,4 @@ def delete_ticket(*, ticket_id, expected_version=None):
                 f"Ticket {ticket_id} is {ticket.status}; only Available or Cancelled tickets can be deleted."
             )
         db.session.execute(DELETE_SQL, {"id": ticket_id})
+        cache.invalidate_after_transaction(ticket_ids=[ticket_id], event_ids=[ticket.event_id])

@@ -1,0 +1,71 @@
+"""OpenTelemetry traces: providers per process, instrumentation per app, context in messages.
+
+The exporter follows the standard variables: OTLP over HTTP when
+`OTEL_EXPORTER_OTLP_ENDPOINT` (or `..._TRACES_ENDPOINT`) is set, the console when
+`OTEL_TRACES_EXPORTER=console`, none otherwise (trace ids still reach the logs).
+`OTEL_SDK_DISABLED=true` turns tracing off. The provider is made after gunicorn forks
+(its `post_fork` hook), by the consumers and relay at start, or by a test.
+"""
+
+import os
+
+from opentelemetry import propagate, trace
+from opentelemetry.instrumentation.flask import FlaskInstrumentor
+from opentelemetry.instrumentation.redis import RedisInstrumentor
+from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+
+tracer = trace.get_tracer("ticket-service")
+
+
+def _exporter():
+    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter  # noqa: PLC0415
+
+        return OTLPSpanExporter()
+    if os.environ.get("OTEL_TRACES_EXPORTER") == "console":
+        return ConsoleSpanExporter()
+    return None
+
+
+def configure_tracing(process_name, exporter=None):
+    """Install this process's tracer provider, exporting to `exporter` or as the environment says.
+
+    Returns the provider, or None when the SDK is disabled or a provider was installed before.
+    """
+    if os.environ.get("OTEL_SDK_DISABLED", "").lower() == "true":
+        return None
+    if isinstance(trace.get_tracer_provider(), TracerProvider):
+        return None
+    service = os.environ.get("OTEL_SERVICE_NAME", "ticket-service")
+    provider = TracerProvider(resource=Resource.create({"service.name": service, "process.role": process_name}))
+    exporter = exporter or _exporter()
+    if exporter is not None:
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+    return provider
+
+
+def instrument_libraries():
+    """Trace every SQLAlchemy engine made from now on, and every Redis call (once per process)."""
+    for instrumentor in (SQLAlchemyInstrumentor(), RedisInstrumentor()):
+        if not instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.instrument()
+
+
+def instrument_app(app):
+    """Trace the app's requests (not its health checks, metrics or docs)."""
+    FlaskInstrumentor().instrument_app(app, excluded_urls="health,metrics,swagger,openapi")
+
+
+def inject_context(headers):
+    """Write the current trace context (`traceparent`) into message headers; return them."""
+    propagate.inject(headers)
+    return headers
+
+
+def extract_context(headers):
+    """Return the trace context carried by message headers."""
+    return propagate.extract(headers or {})
