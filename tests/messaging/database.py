@@ -1,10 +1,14 @@
 """Reading the run's database straight, as the tests' judge of what the processes did."""
 
 import time
+import uuid
 
 from sqlalchemy import text
 
 from app.extensions import db
+from app.messaging import outbox
+from app.messaging.contracts import TicketsReleasedEvent
+from app.tickets.transaction import transaction
 
 
 class Database:
@@ -36,6 +40,18 @@ class Database:
         """Return every column of the event's tickets, by id: what "unchanged" compares."""
         rows = self.rows("SELECT * FROM tickets WHERE event_id = :e ORDER BY id", e=event_id)
         return {str(row.id): tuple(row) for row in rows}
+
+    def write_outbox(self, count):
+        """Commit `count` events in one transaction, as a service function would; return their booking ids."""
+        bookings = [uuid.uuid4() for _ in range(count)]
+        with self.app.app_context():
+            try:
+                with transaction():
+                    for booking in bookings:
+                        outbox.publish(TicketsReleasedEvent, booking_id=booking, event_id=1, ticket_ids=[])
+            finally:
+                db.session.remove()
+        return {str(booking) for booking in bookings}
 
     def inbox_count(self, consumer, message_id=None):
         statement = "SELECT count(*) FROM inbox_messages WHERE consumer = :c"
