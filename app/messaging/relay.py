@@ -13,15 +13,18 @@ import time
 
 import pika
 import psycopg2
+from opentelemetry.trace import SpanKind
 from pika.exceptions import AMQPError
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 from sqlalchemy.engine import make_url
 
+from app import metrics
 from app.extensions import db
 from app.messaging.consumer import Stopper, connection_parameters, run_with_reconnect
 from app.messaging.topology import declare_published
 from app.tickets.transaction import transaction
+from app.tracing import extract_context, inject_context, tracer
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +32,8 @@ WAKE_SECONDS = 0.5
 
 PENDING_SQL = text(
     """
-    SELECT id, message_id, message_type, body::text AS body, headers
+    SELECT id, message_id, message_type, body::text AS body, headers,
+           extract(epoch FROM clock_timestamp() - created_at) AS age
       FROM outbox_messages
      WHERE published_at IS NULL
      ORDER BY id
@@ -37,13 +41,14 @@ PENDING_SQL = text(
        FOR UPDATE SKIP LOCKED
     """
 )
+BACKLOG_SQL = text("SELECT count(*) FROM outbox_messages WHERE published_at IS NULL")
 MARK_SQL = text("UPDATE outbox_messages SET published_at = now() WHERE id = ANY(:ids)").bindparams(
     bindparam("ids", type_=ARRAY(BIGINT))
 )
 
 
 def _properties(row):
-    headers = row.headers
+    headers = inject_context(dict(row.headers))
     return pika.BasicProperties(
         content_type="application/json",
         delivery_mode=pika.DeliveryMode.Persistent,
@@ -60,21 +65,32 @@ def publish_pending(channel, namespace, batch_size):
     :raises AMQPError: the broker refused or the connection failed; what it had
         confirmed before is marked published all the same.
     """
+    started = time.monotonic()
     with transaction():
         rows = db.session.execute(PENDING_SQL, {"batch_size": batch_size}).all()
         confirmed, failure = [], None
         for row in rows:
             try:
-                channel.basic_publish(f"{namespace}:{row.message_type}", "", row.body.encode(), _properties(row))
+                _publish_one(channel, namespace, row)
             except AMQPError as exc:
                 failure = exc
                 break
             confirmed.append(row.id)
+            metrics.PUBLISH_LATENCY.observe(float(row.age) + time.monotonic() - started)
         if confirmed:
             db.session.execute(MARK_SQL, {"ids": confirmed})
+        metrics.OUTBOX_BACKLOG.set(db.session.execute(BACKLOG_SQL).scalar_one() - len(confirmed))
+    metrics.OUTBOX_PUBLISHED.inc(len(confirmed))
     if failure is not None:
         raise failure
     return len(confirmed)
+
+
+def _publish_one(channel, namespace, row):
+    """Publish one outbox row, continuing the trace of the change that wrote it."""
+    with tracer.start_as_current_span(f"{row.message_type} send", context=extract_context(row.headers),
+                                      kind=SpanKind.PRODUCER):
+        channel.basic_publish(f"{namespace}:{row.message_type}", "", row.body.encode(), _properties(row))
 
 
 class OutboxRelay:
