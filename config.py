@@ -52,11 +52,15 @@ def stackexchange_to_url(configuration):
     return f"{scheme}://{credentials}{endpoint}/0"
 
 
+def _with_psycopg2(url):
+    scheme, rest = url.split("://", 1)
+    return f"postgresql+psycopg2://{rest}" if scheme in ("postgres", "postgresql") else url
+
+
 def _database_url():
     url = _env("DATABASE_URL")
     if url:
-        scheme, rest = url.split("://", 1)
-        return f"postgresql+psycopg2://{rest}" if scheme in ("postgres", "postgresql") else url
+        return _with_psycopg2(url)
     npgsql = _env("ConnectionStrings__DefaultConnection")
     return npgsql_to_url(npgsql) if npgsql else LOCAL_DATABASE_URL
 
@@ -150,8 +154,8 @@ class TestConfig(Config):
 
     ENV_NAME = "test"
     TESTING = True
-    SQLALCHEMY_DATABASE_URI = _env(
-        "TEST_DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/tickets_test"
+    SQLALCHEMY_DATABASE_URI = _with_psycopg2(
+        _env("TEST_DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/tickets_test")
     )
 
 

@@ -1,6 +1,7 @@
 """Extensions, created unbound here and bound to the app in `create_app`."""
 
 import redis
+from flask import current_app
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
@@ -22,26 +23,27 @@ prometheus = http_metrics()
 
 
 class RedisClient:
-    """A redis-py client bound to the app's `REDIS_URL`.
+    """A redis-py client per app, bound to its `REDIS_URL`.
 
     Socket timeouts are short and a failed command is retried once, at once (a pooled
     connection may be stale after a Redis restart): when Redis is gone the service must
     notice within milliseconds and go on with the database alone.
     """
 
-    def __init__(self):
-        self.client = None
-
     def init_app(self, app):
         """Create the connection pool for `app`."""
         timeout = app.config["REDIS_SOCKET_TIMEOUT_SECONDS"]
-        self.client = redis.Redis.from_url(
+        app.extensions["redis"] = redis.Redis.from_url(
             app.config["REDIS_URL"],
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
             retry=Retry(NoBackoff(), 1),
         )
-        app.extensions["redis"] = self
+
+    @property
+    def client(self):
+        """Return the current app's client."""
+        return current_app.extensions["redis"]
 
 
 redis_client = RedisClient()

@@ -159,7 +159,7 @@ class HoldRequestSchema(ma.Schema):
     def one_way_to_choose(self, data, **_):
         """Ask for exactly one of a quantity or a list of ids."""
         if ("number_of_tickets" in data) == ("ticket_ids" in data):
-            raise ma.ValidationError("Give either numberOfTickets or ticketIds, not both.")
+            raise ma.ValidationError("Give exactly one of numberOfTickets or ticketIds.")
 
 
 class HoldSchema(ma.Schema):

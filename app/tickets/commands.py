@@ -26,7 +26,8 @@ def sweep_holds_command(once):
     interval = current_app.config["SWEEP_INTERVAL_SECONDS"]
     batch_size = current_app.config["SWEEP_BATCH_SIZE"]
     stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.append(True))
     while not stopping:
         try:
             expired = release_expired_holds(batch_size=batch_size)

@@ -153,7 +153,7 @@ def hold_tickets(*, event_id, booking_id, number_of_tickets=None, ticket_ids=Non
     :raises Busy: the tickets are locked by another request for longer than the bounded wait.
     """
     if (number_of_tickets is None) == (not ticket_ids):
-        message = "Give either numberOfTickets or ticketIds."
+        message = "Give exactly one of numberOfTickets or ticketIds."
         raise InvalidRequest(message, errors={"json": {"_schema": [message]}})
     seconds = _hold_seconds(hold_seconds)
     try:
