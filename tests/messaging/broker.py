@@ -92,6 +92,19 @@ class Broker:
         )
         return outgoing
 
+    def send_all(self, outgoings):
+        """Publish many built messages fast: no confirm each, one synchronous channel close at the end.
+
+        The broker handles a channel's frames in order, so once the close is answered every
+        message has been routed to its queues.
+        """
+        channel = self.connection.channel()
+        for outgoing in outgoings:
+            properties = pika.BasicProperties(content_type=outgoing.content_type, delivery_mode=2,
+                                              message_id=outgoing.amqp_message_id, headers=outgoing.headers)
+            channel.basic_publish(self.exchange(outgoing.type_name), "", outgoing.body, properties)
+        channel.close()
+
     def queue_counts(self, queue):
         """Return `(ready messages, consumers)` of a queue, or None when it does not exist."""
         channel = self.connection.channel()
