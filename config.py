@@ -120,6 +120,15 @@ class Config:
     SWEEP_INTERVAL_SECONDS = float(_env("SWEEP_INTERVAL_SECONDS", 1))
     SWEEP_BATCH_SIZE = _env_int("SWEEP_BATCH_SIZE", 500)
     DEV_ENDPOINTS_ENABLED = _env_bool("DEV_ENDPOINTS_ENABLED", True)
+    API_TOKENS = [token.strip() for token in _env("API_TOKENS", "").split(",") if token.strip()]
+    ALLOW_UNAUTHENTICATED = _env_bool("ALLOW_UNAUTHENTICATED", False)
+    PROXY_FIX_X_FOR = _env_int("PROXY_FIX_X_FOR", 0)
+    RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_KEY_PREFIX = "ratelimit"
+    CREATE_RATE_LIMIT = _env("CREATE_RATE_LIMIT", "120/minute")
+    BULK_RATE_LIMIT = _env("BULK_RATE_LIMIT", "10/minute")
 
     API_TITLE = "Ticket Service"
     API_VERSION = "1.0"
@@ -128,6 +137,15 @@ class Config:
     OPENAPI_JSON_PATH = "openapi.json"
     OPENAPI_SWAGGER_UI_PATH = "/swagger"
     OPENAPI_SWAGGER_UI_URL = "/swagger-ui-assets/"
+
+    @property
+    def RATELIMIT_STORAGE_URI(self):  # noqa: N802 - Flask-Limiter reads this key
+        return self.REDIS_URL
+
+    @property
+    def RATELIMIT_STORAGE_OPTIONS(self):  # noqa: N802 - Flask-Limiter reads this key
+        timeout = self.REDIS_SOCKET_TIMEOUT_SECONDS
+        return {"socket_timeout": timeout, "socket_connect_timeout": timeout}
 
     def __init__(self):
         if self.LOCK_STRATEGY not in LOCK_STRATEGIES:
@@ -150,21 +168,30 @@ class Config:
 
 
 class TestConfig(Config):
-    """Settings for the test suite: its own database, created and dropped by the tests."""
+    """Settings for the test suite: its own database, created and dropped by the tests.
+
+    Rate limits are off (the suite creates tickets fast); their tests switch them on.
+    """
 
     ENV_NAME = "test"
     TESTING = True
+    RATELIMIT_ENABLED = False
     SQLALCHEMY_DATABASE_URI = _with_psycopg2(
         _env("TEST_DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/tickets_test")
     )
 
 
 class ProductionConfig(Config):
-    """Settings for production: development endpoints off unless asked for."""
+    """Settings for production: development endpoints off, and no start without API tokens."""
 
     ENV_NAME = "production"
     DEV_ENDPOINTS_ENABLED = _env_bool("DEV_ENDPOINTS_ENABLED", False)
     DB_POOL_SIZE = _env_int("DB_POOL_SIZE", 10)
+
+    def __init__(self):
+        super().__init__()
+        if not self.API_TOKENS and not self.ALLOW_UNAUTHENTICATED:
+            raise ValueError("Production needs API_TOKENS (or ALLOW_UNAUTHENTICATED=true to run without auth).")
 
 
 CONFIGS = {"development": Config, "test": TestConfig, "production": ProductionConfig}

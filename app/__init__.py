@@ -5,6 +5,7 @@ import time
 import uuid
 
 from flask import Flask, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.api import docs, health, tickets
 from app.api.routing import (
@@ -17,7 +18,7 @@ from app.api.routing import (
 from app.commands import register_commands
 from app.context import set_origin
 from app.errors import register_error_handlers
-from app.extensions import api, db, migrate, prometheus, redis_client
+from app.extensions import api, db, limiter, migrate, prometheus, redis_client
 from app.logs import configure_logging
 from app.tracing import instrument_app, instrument_libraries
 from config import config_for
@@ -38,6 +39,8 @@ def create_app(config_object=None):
     register_commands(app)
     instrument_app(app)
     app.wsgi_app = CaseInsensitivePrefix(app.wsgi_app, tickets.PREFIX)
+    if app.config["PROXY_FIX_X_FOR"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"])
     return app
 
 
@@ -47,6 +50,7 @@ def register_extensions(app):
     migrate.init_app(app, db, directory="migrations")
     redis_client.init_app(app)
     prometheus.init_app(app)
+    limiter.init_app(app)
     app.url_map.converters["ticket_id"] = TicketIdConverter
     app.url_map.converters["event_id"] = EventIdConverter
     api.init_app(app)

@@ -2,6 +2,7 @@
 
 import redis
 from flask import current_app
+from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
@@ -9,6 +10,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from sqlalchemy.orm import DeclarativeBase
 
+from app.api.auth import client_identity
 from app.metrics import http_metrics
 
 
@@ -20,6 +22,7 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 api = Api()
 prometheus = http_metrics()
+limiter = Limiter(key_func=client_identity)
 
 
 class RedisClient:

@@ -5,8 +5,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.api import schemas
+from app.api.auth import require_token
 from app.api.headers import expected_version, idempotency_key
 from app.errors import NotFound
+from app.extensions import limiter
 from app.tickets import creation, holds, queries, reservation, status
 
 PREFIX = "/api/Ticket"
@@ -18,10 +20,16 @@ blp = Blueprint(
     url_prefix=PREFIX,
     description="Tickets of events: creation, lifecycle, reservation (also at /api/ticket).",
 )
+blp.before_request(require_token)
 ERRORS = {
+    400: "The body is not valid JSON.",
+    401: "API_TOKENS is set and the request has no valid bearer token.",
+    429: "Too many creation requests from this client; retry after Retry-After seconds.",
     404: "No such ticket.",
     409: "The ticket's state does not allow it, or it is busy (retry).",
     412: "If-Match names another version.",
+    413: "The body is larger than MAX_CONTENT_LENGTH.",
+    415: "The body is not sent as application/json.",
     422: "The request is invalid; `errors` says where.",
 }
 
@@ -54,11 +62,12 @@ class Tickets(MethodView):
         pagination_parameters.item_count = total
         return tickets
 
+    @limiter.limit(lambda: current_app.config["CREATE_RATE_LIMIT"])
     @blp.arguments(schemas.CreateTicketSchema)
     @blp.response(201, schemas.TicketSchema)
     @blp.alt_response(201, schema=schemas.TicketSchema(many=True), description="quantity > 1",
                       success=True)
-    @_document_errors(422)
+    @_document_errors(400, 401, 413, 415, 409, 422, 429)
     def post(self, body):
         """Create tickets: quantity 1 answers the ticket, more answers an array (at most 1,000)."""
         tickets = creation.create_tickets(
@@ -76,9 +85,10 @@ class Tickets(MethodView):
 class BulkTickets(MethodView):
     """Bulk creation."""
 
+    @limiter.limit(lambda: current_app.config["BULK_RATE_LIMIT"])
     @blp.arguments(schemas.CreateTicketSchema)
     @blp.response(201, schemas.BulkCreationSchema)
-    @_document_errors(422)
+    @_document_errors(400, 401, 413, 415, 422, 429)
     def post(self, body):
         """Create up to 1,000,000 tickets for an event in one transaction."""
         created = creation.create_tickets_in_bulk(
@@ -103,7 +113,7 @@ class TicketById(MethodView):
         return ticket, 200, {"ETag": f'"{ticket.version}"'}
 
     @blp.response(204)
-    @_document_errors(404, 409, 412, 422)
+    @_document_errors(401, 404, 409, 412, 422)
     def delete(self, ticket_id):
         """Delete an Available or Cancelled ticket (honours If-Match)."""
         status.delete_ticket(ticket_id=ticket_id, expected_version=expected_version())
@@ -115,7 +125,7 @@ class TicketStatus(MethodView):
 
     @blp.arguments(schemas.UpdateStatusSchema)
     @blp.response(200, schemas.TicketStatusSchema)
-    @_document_errors(404, 409, 412, 422)
+    @_document_errors(400, 401, 413, 415, 404, 409, 412, 422)
     def patch(self, body, ticket_id):
         """Move a ticket along its lifecycle; the same status again is a no-op."""
         return status.change_status(
@@ -171,7 +181,7 @@ class Hold(MethodView):
 
     @blp.arguments(schemas.HoldRequestSchema)
     @blp.response(200, schemas.HoldSchema)
-    @_document_errors(409, 422)
+    @_document_errors(400, 401, 413, 415, 409, 422)
     def post(self, body):
         """Hold seats for a booking until a deadline, by quantity or by id; asking again returns the same hold."""
         return holds.hold_tickets(
@@ -194,7 +204,7 @@ class Reserve(MethodView):
 
     @blp.arguments(schemas.TicketBatchSchema)
     @blp.response(200, {"type": "boolean"})
-    @_document_errors(404, 409, 422)
+    @_document_errors(400, 401, 413, 415, 404, 409, 422)
     def post(self, body):
         """Reserve every ticket or none; answers true or false."""
         _require_dev_endpoints()
@@ -210,7 +220,7 @@ class Release(MethodView):
 
     @blp.arguments(schemas.TicketBatchSchema)
     @blp.response(200, {"type": "boolean"})
-    @_document_errors(404, 409, 422)
+    @_document_errors(400, 401, 413, 415, 404, 409, 422)
     def post(self, body):
         """Return every ticket to Available or none; answers true or false."""
         _require_dev_endpoints()
