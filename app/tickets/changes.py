@@ -54,10 +54,9 @@ LOCK_SQL = text(
     """
 ).bindparams(bindparam("ids", type_=UUID_ARRAY))
 
-MOVE_SQL = text(
-    """
+MOVE_TEMPLATE = """
     WITH old AS (
-        SELECT id, status FROM tickets WHERE id = ANY(:ids)
+        {source}
     ), changed AS (
         UPDATE tickets AS t
            SET status = :to_status,
@@ -69,7 +68,7 @@ MOVE_SQL = text(
                version = t.version + 1,
                updated_at = now()
           FROM old
-         WHERE t.id = old.id
+         WHERE t.id = old.id {guard}
         RETURNING t.id, t.event_id, old.status AS from_status, t.booking_id, t.held_until, t.updated_at
     ), audited AS (
         INSERT INTO ticket_status_changes
@@ -77,11 +76,22 @@ MOVE_SQL = text(
         SELECT id, from_status, :to_status, booking_id, :source, :correlation_id FROM changed
     )
     SELECT id, event_id, from_status, booking_id, held_until, updated_at FROM changed
-    """
-).bindparams(
-    bindparam("ids", type_=UUID_ARRAY),
-    bindparam("booking_id", type_=PG_UUID(as_uuid=True)),
-)
+"""
+BOOKING = bindparam("booking_id", type_=PG_UUID(as_uuid=True))
+MOVE_SQL = text(
+    MOVE_TEMPLATE.format(source="SELECT id, status FROM tickets WHERE id = ANY(:ids)", guard="")
+).bindparams(bindparam("ids", type_=UUID_ARRAY), BOOKING)
+# A quantity hold's fast path in one round trip: lock the first free seats, skipping those
+# other buyers are locking, and hold them only if there are `count` of them.
+HOLD_AVAILABLE_SQL = text(
+    MOVE_TEMPLATE.format(
+        source="""SELECT id, status FROM tickets
+                   WHERE event_id = :event_id AND status = 'Available'
+                   LIMIT :count
+                     FOR UPDATE SKIP LOCKED""",
+        guard="AND (SELECT count(*) FROM old) = :count",
+    )
+).bindparams(BOOKING)
 
 
 def lock_tickets(ticket_ids):
@@ -105,17 +115,29 @@ def move_tickets(ticket_ids, *, to_status, booking_id=None, keep_owner=True, hol
 
     Moving to Available clears the owner; otherwise the owner becomes `booking_id`, or
     stays as it was when `booking_id` is None and `keep_owner` is set. A move to Held
-    sets the deadline `hold_seconds`
-    from the transaction's start (the database's clock), every other move clears it.
-    Returns `{ticket_id: MovedTicket}`.
+    sets the deadline `hold_seconds` from the transaction's start (the database's
+    clock); every other move clears it. Returns `{ticket_id: MovedTicket}`.
     """
+    params = {"ids": list(ticket_ids), "keep_owner": keep_owner}
+    return _move(MOVE_SQL, params, to_status=to_status, booking_id=booking_id, hold_seconds=hold_seconds)
+
+
+def hold_available(*, event_id, count, booking_id, hold_seconds):
+    """Hold `count` Available seats of the event for the booking, or none; return them as `move_tickets` does.
+
+    Seats other transactions are locking are skipped, so buyers of one event never wait
+    on each other; fewer than `count` free seats returns `{}` and changes nothing.
+    """
+    params = {"event_id": event_id, "count": count, "keep_owner": False}
+    return _move(HOLD_AVAILABLE_SQL, params, to_status="Held", booking_id=booking_id, hold_seconds=hold_seconds)
+
+
+def _move(statement, params, *, to_status, booking_id, hold_seconds):
     rows = db.session.execute(
-        MOVE_SQL,
-        {
-            "ids": list(ticket_ids),
+        statement,
+        params | {
             "to_status": str(to_status),
             "booking_id": booking_id,
-            "keep_owner": keep_owner,
             "hold_seconds": float(hold_seconds),
             "source": current_source(),
             "correlation_id": current_correlation_id(),

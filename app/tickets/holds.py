@@ -18,18 +18,20 @@ from app.extensions import db
 from app.messaging import outbox
 from app.messaging.contracts import TicketHeldEvent
 from app.models import TicketStatus
-from app.tickets.changes import lock_tickets, move_tickets
+from app.tickets.changes import hold_available, lock_tickets, move_tickets
 from app.tickets.locking import keys_for, redis_locks
 from app.tickets.transaction import transaction
 
 BOOKING = PG_UUID(as_uuid=True)
 
-BOOKING_LOCK_SQL = text("SELECT pg_advisory_xact_lock(hashtextextended(:booking_id, 0))")
+# The booking's advisory lock is a one-time filter: taken before the scan, even when
+# the booking holds nothing, so two requests of one booking never both make a hold.
 CURRENT_HOLD_SQL = text(
     """
     SELECT id, held_until
       FROM tickets
-     WHERE booking_id = :booking_id AND event_id = :event_id
+     WHERE (SELECT pg_advisory_xact_lock(hashtextextended(:booking_key, 0))::text) = ''
+       AND booking_id = :booking_id AND event_id = :event_id
        AND status = 'Held' AND held_until > now()
      ORDER BY id
     """
@@ -91,8 +93,8 @@ def _hold_seconds(hold_seconds):
 
 def _current_hold(event_id, booking_id):
     """Serialize this booking's holds, then return the tickets it holds now in the event."""
-    db.session.execute(BOOKING_LOCK_SQL, {"booking_id": str(booking_id)})
-    return db.session.execute(CURRENT_HOLD_SQL, {"booking_id": booking_id, "event_id": event_id}).all()
+    params = {"booking_key": str(booking_id), "booking_id": booking_id, "event_id": event_id}
+    return db.session.execute(CURRENT_HOLD_SQL, params).all()
 
 
 def _count_free(event_id):
@@ -176,12 +178,21 @@ def hold_tickets(*, event_id, booking_id, number_of_tickets=None, ticket_ids=Non
 
 
 def _hold_new(event_id, booking_id, number_of_tickets, ticket_ids, seconds):
-    """Pick and hold the tickets of a new hold."""
-    if ticket_ids:
-        picked = _check_given(event_id, booking_id, ticket_ids)
-    else:
-        picked = _pick_by_quantity(event_id, number_of_tickets)
-    moved = move_tickets(
-        picked, to_status=TicketStatus.HELD, booking_id=booking_id, keep_owner=False, hold_seconds=seconds
-    )
-    return Hold(booking_id, event_id, sorted(picked), next(iter(moved.values())).held_until)
+    """Pick and hold the tickets of a new hold.
+
+    A quantity hold first tries Available seats in one statement; only when there are
+    not enough does it look at expired holds too.
+    """
+    moved = {}
+    if not ticket_ids:
+        moved = hold_available(event_id=event_id, count=number_of_tickets, booking_id=booking_id,
+                               hold_seconds=seconds)
+    if not moved:
+        if ticket_ids:
+            picked = _check_given(event_id, booking_id, ticket_ids)
+        else:
+            picked = _pick_by_quantity(event_id, number_of_tickets)
+        moved = move_tickets(
+            picked, to_status=TicketStatus.HELD, booking_id=booking_id, keep_owner=False, hold_seconds=seconds
+        )
+    return Hold(booking_id, event_id, sorted(moved), next(iter(moved.values())).held_until)
