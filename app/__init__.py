@@ -83,3 +83,7 @@ def register_request_hooks(app):
             log.warning("slow request: %s %s took %.0f ms", request.method, request.path, elapsed_ms,
                         extra={"duration_ms": round(elapsed_ms, 1), "status": response.status_code})
         return response
+
+    @app.teardown_request
+    def forget_correlation_id(_error):
+        set_origin(source="api", correlation_id=None)

@@ -1,6 +1,6 @@
 """Process-wide logging: one JSON object per line, with correlation and trace ids.
 
-Every record carries `time`, `level`, `logger`, `message`, `correlation_id` (the
+Every record carries `time`, `level`, `logger`, `process` (pid), `message`, `correlation_id` (the
 request's `X-Correlation-ID` or the message's conversation) and `trace_id` (the current
 OpenTelemetry span's), so one search finds a request across the API, the consumers and
 the relay.
@@ -13,7 +13,7 @@ from pythonjsonlogger.json import JsonFormatter
 
 from app.context import current_correlation_id
 
-FIELDS = ["asctime", "levelname", "name", "message"]
+FIELDS = ["asctime", "levelname", "name", "process", "message"]
 RENAMED = {"asctime": "time", "levelname": "level", "name": "logger"}
 
 

@@ -29,11 +29,13 @@ RELEASES = Counter("ticket_releases_total", "Release requests by result.", ["res
 HOLDS_EXPIRED = Counter("ticket_holds_expired_total", "Tickets whose expired hold the sweeper released.")
 CACHE = Counter("ticket_cache_requests_total", "Cache lookups by cache and result.", ["cache", "result"])
 CONSUMED = Counter("ticket_consumer_messages_total", "Messages handled by queue and result.", ["queue", "result"])
-OUTBOX_BACKLOG = Gauge("ticket_outbox_backlog", "Events written to the outbox and not yet published.")
+OUTBOX_BACKLOG = Gauge(
+    "ticket_outbox_backlog", "Events written to the outbox and not yet published.", multiprocess_mode="livemax"
+)
 OUTBOX_PUBLISHED = Counter("ticket_outbox_published_total", "Events the broker confirmed.")
 PUBLISH_LATENCY = Histogram(
     "ticket_outbox_publish_latency_seconds",
-    "Time from an event's commit to the broker's confirm.",
+    "Time from an event's write to the outbox to the broker's confirm.",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
 

@@ -32,7 +32,7 @@ logconfig_dict = {
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": ["asctime", "levelname", "name", "message"],
+            "fmt": ["asctime", "levelname", "name", "process", "message"],
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
             "datefmt": "%Y-%m-%dT%H:%M:%S%z",
         }
