@@ -16,6 +16,9 @@ threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+# The app is imported once in the master and shared copy-on-write; each worker drops the
+# master's database connections (none are opened before the fork) and makes its own.
+preload_app = os.environ.get("GUNICORN_PRELOAD", "true").lower() == "true"
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 # The control socket is one fixed path per user; several API instances on one host would clash.
 control_socket_disable = True
@@ -47,9 +50,13 @@ logconfig_dict = {
 
 
 def post_fork(server, worker):
-    """Give each worker its own tracer provider."""
-    from app.tracing import configure_tracing  # noqa: PLC0415 - after the fork, in the worker
+    """Give each worker its own database pool and tracer provider."""
+    from app.extensions import db  # noqa: PLC0415 - after the fork, in the worker
+    from app.tracing import configure_tracing  # noqa: PLC0415
 
+    if preload_app:
+        with server.app.wsgi().app_context():
+            db.engine.dispose(close=False)
     configure_tracing("api")
 
 
