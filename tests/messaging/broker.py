@@ -1,12 +1,13 @@
 """The test's own side of RabbitMQ: publish like a MassTransit peer, read what the service publishes."""
 
+import contextlib
 import json
 import time
 import uuid
 from dataclasses import dataclass
 
 import pika
-from pika.exceptions import ChannelClosedByBroker
+from pika.exceptions import AMQPError, ChannelClosedByBroker
 
 from app.messaging.contracts import PUBLISHED
 
@@ -63,12 +64,16 @@ class Broker:
 
     def connect(self):
         """Open (or open again, after an outage) the connection and a confirming channel."""
+        self.close()
         self.connection = pika.BlockingConnection(pika.URLParameters(self.url))
         self.channel = self.connection.channel()
         self.channel.confirm_delivery()
 
     def close(self):
-        if self.connection.is_open:
+        """Close the connection; one the broker dropped is closed on our side too, freeing its sockets."""
+        if self.connection is None or self.connection.is_closed:
+            return
+        with contextlib.suppress(AMQPError):
             self.connection.close()
 
     def exchange(self, type_name):

@@ -50,8 +50,8 @@ def test_a_relay_wakes_on_notify_long_before_its_poll(spawn, client, broker, mak
     assert client.post("/api/Ticket/hold", json={
         "eventId": event_id, "bookingId": str(booking), "numberOfTickets": 1,
     }).status_code == 200
-    assert listener.receive(booking, timeout=5)
-    assert time.monotonic() - started < 2
+    assert listener.receive(booking, timeout=10)
+    assert time.monotonic() - started < 5
 
 
 CONVERSATION = "c-42"
