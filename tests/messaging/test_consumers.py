@@ -4,7 +4,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 
+from app.extensions import db
 from tests.messaging.broker import assert_wire_format
 from tests.messaging.database import eventually
 from tests.messaging.messages import camel, envelope, new_id, pascal, raw
@@ -151,6 +153,28 @@ def test_reserve_of_a_ticket_another_booking_holds_answers_reservation_failed(
     assert database.ticket_rows(event_id) == before
 
 
+def test_hold_for_an_event_without_tickets_answers_hold_failed(send, answers, check, event_id):
+    booking, conversation = uuid.uuid4(), uuid.uuid4()
+    send("HoldTicketsRequest", {"bookingId": str(booking), "eventId": event_id, "numberOfTickets": 1},
+         conversation_id=conversation)
+    answer = answer_to(answers, booking, "TicketHeldEvent", "TicketHoldFailedEvent")
+    check(answer, "TicketHoldFailedEvent", booking, conversation)
+    assert (answer.body["requested"], answer.body["available"]) == (1, 0)
+
+
+def test_reserve_of_an_unknown_ticket_answers_reservation_failed(send, answers, check, database, make_tickets,
+                                                                 event_id):
+    ids = make_tickets(event_id, 1)
+    unknown = str(uuid.uuid4())
+    booking, conversation = uuid.uuid4(), uuid.uuid4()
+    send("ReserveTicketsRequest", {"bookingId": str(booking), "eventId": event_id, "ticketIds": [ids[0], unknown]},
+         conversation_id=conversation)
+    answer = answer_to(answers, booking, "TicketReservedEvent", "TicketReservationFailedEvent")
+    check(answer, "TicketReservationFailedEvent", booking, conversation)
+    assert unknown in answer.body["reason"] and "not found" in answer.body["reason"]
+    assert database.tickets(event_id) == {ids[0]: ("Available", None)}
+
+
 def test_a_request_without_conversation_starts_one_at_its_message_id(send, answers, check, make_tickets, event_id):
     make_tickets(event_id, 1)
     booking = uuid.uuid4()
@@ -158,3 +182,22 @@ def test_a_request_without_conversation_starts_one_at_its_message_id(send, answe
     answer = answer_to(answers, booking, "TicketHeldEvent")
     check(answer, "TicketHeldEvent", booking, sent.message_id)
     assert answer.headers["MessageId"] != sent.message_id
+
+
+def test_a_message_whose_ticket_is_locked_goes_back_to_the_queue_until_it_is_free(
+    app, services, spawn, broker, answers, database, make_tickets, event_id
+):
+    (ticket,) = make_tickets(event_id, 1)
+    consumer = spawn("hold-tickets", alone=True, DB_LOCK_TIMEOUT_MS=200)
+    booking = uuid.uuid4()
+    with app.app_context(), db.engine.connect() as blocker:
+        blocker.execute(text("SELECT id FROM tickets WHERE id = :t FOR UPDATE"), {"t": ticket})
+        broker.send(raw("HoldTicketsRequest", {"bookingId": str(booking), "eventId": event_id,
+                                               "ticketIds": [ticket]}, message_id=new_id()))
+        assert eventually(lambda: consumer.log().count("will retry") >= 2), "the locked message was not retried"
+        assert database.inbox_count("hold-tickets") == 0
+        blocker.rollback()
+    answer = answer_to(answers, booking, "TicketHeldEvent", "TicketHoldFailedEvent")
+    assert answer.type_name == "TicketHeldEvent" and answer.body["ticketIds"] == [ticket]
+    assert database.tickets(event_id) == {ticket: ("Held", str(booking))}
+    assert database.inbox_count("hold-tickets") == 1

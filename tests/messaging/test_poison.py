@@ -66,6 +66,11 @@ CASES = {
     "hold-event-id-text": (
         HOLD, lambda s: as_raw(HOLD, request_body(s, eventId=str(s.event_id), numberOfTickets=1)), "eventId"),
     "hold-neither-count-nor-ids": (HOLD, lambda s: as_raw(HOLD, request_body(s)), "numberOfTickets or ticketIds"),
+    "hold-both-count-and-ids": (
+        HOLD, lambda s: as_raw(HOLD, request_body(s, numberOfTickets=1, ticketIds=s.tickets[:1])),
+        "numberOfTickets or ticketIds"),
+    "hold-seconds-over-the-maximum": (
+        HOLD, lambda s: as_raw(HOLD, request_body(s, numberOfTickets=1, holdSeconds=10**6)), "holdSeconds"),
     "hold-ticket-of-another-event": (
         HOLD, lambda s: as_envelope(s, HOLD, request_body(s, ticketIds=[s.tickets[0], s.foreign_ticket])),
         "do not belong to event"),
