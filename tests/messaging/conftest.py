@@ -79,6 +79,13 @@ def services(fleet):
 
 
 @pytest.fixture
+def relay(fleet):
+    """The shared outbox relay alone, running: for tests that run consumers of their own."""
+    fleet.ensure("relay")
+    return fleet
+
+
+@pytest.fixture
 def spawn(fleet):
     """Start message processes for this test, stopped at its end; `alone=True` stops the shared one first."""
     started = []

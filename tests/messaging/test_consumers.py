@@ -185,7 +185,7 @@ def test_a_request_without_conversation_starts_one_at_its_message_id(send, answe
 
 
 def test_a_message_whose_ticket_is_locked_goes_back_to_the_queue_until_it_is_free(
-    app, services, spawn, broker, answers, database, make_tickets, event_id
+    app, relay, spawn, broker, answers, database, make_tickets, event_id
 ):
     (ticket,) = make_tickets(event_id, 1)
     consumer = spawn("hold-tickets", alone=True, DB_LOCK_TIMEOUT_MS=200)

@@ -12,7 +12,7 @@ TICKETS = 700
 
 
 def test_sigkill_in_the_middle_of_a_stream_of_holds_leaves_one_answer_per_request(
-    services, spawn, broker, database, make_tickets, event_id
+    relay, spawn, broker, database, make_tickets, event_id
 ):
     make_tickets(event_id, TICKETS)
     listener = broker.listen("TicketHeldEvent", "TicketHoldFailedEvent")

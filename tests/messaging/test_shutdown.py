@@ -29,7 +29,7 @@ def lock_waiters(database):
 
 
 def test_sigterm_lets_a_consumer_finish_the_message_in_hand_and_return_the_rest(
-    app, services, fleet, spawn, broker, answers, database, make_tickets, event_id
+    app, relay, fleet, spawn, broker, answers, database, make_tickets, event_id
 ):
     first, second = make_tickets(event_id, 2)
     consumer = spawn("hold-tickets", alone=True, DB_LOCK_TIMEOUT_MS=30_000)
