@@ -2,12 +2,12 @@
 
 import logging
 import time
-import uuid
 
 from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.api import docs, health, tickets
+from app.api.headers import correlation_id
 from app.api.routing import (
     CaseInsensitivePrefix,
     EventIdConverter,
@@ -72,7 +72,7 @@ def register_request_hooks(app):
     @app.before_request
     def take_correlation_id():
         g.started = time.perf_counter()
-        g.correlation_id = request.headers.get("X-Correlation-ID", "")[:128] or str(uuid.uuid4())
+        g.correlation_id = correlation_id()
         set_origin(source="api", correlation_id=g.correlation_id)
 
     @app.after_request

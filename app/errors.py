@@ -107,11 +107,22 @@ def translate_database_error(exc):
     return None
 
 
+def _with_string_keys(errors):
+    """Return `errors` with every key a string, as JSON has them.
+
+    Marshmallow keys a list's item errors by index and its own errors by `_schema`, and
+    a mapping with both int and str keys cannot be serialised with sorted keys.
+    """
+    if isinstance(errors, dict):
+        return {str(key): _with_string_keys(value) for key, value in errors.items()}
+    return errors
+
+
 def error_response(code, status, message, errors=None, retry_after=None):
     """Build the JSON error response shared by every error."""
     payload = {"code": code, "status": status, "message": message}
     if errors:
-        payload["errors"] = errors
+        payload["errors"] = _with_string_keys(errors)
     response = jsonify(payload)
     response.status_code = code
     if retry_after:

@@ -1,21 +1,25 @@
 """Bad input of every kind: a 4xx JSON error that says what is wrong, and nothing changed."""
 
 import json
+import uuid
 
 import pytest
 
 from tests.api.conftest import BASE, MISSING_ID, assert_error
 
 MAX_EVENT_ID = 2**63 - 1
+BOOKING = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 ENDPOINTS = {
     "create": ("POST", "/", lambda event, ticket: {"eventId": event, "quantity": 2}),
     "bulk": ("POST", "/bulk", lambda event, ticket: {"eventId": event, "quantity": 2}),
     "reserve": ("POST", "/reserve", lambda event, ticket: {"eventId": event, "ticketIds": [ticket]}),
     "release": ("POST", "/release", lambda event, ticket: {"eventId": event, "ticketIds": [ticket]}),
+    "hold": ("POST", "/hold", lambda event, ticket: {"eventId": event, "bookingId": BOOKING, "ticketIds": [ticket]}),
     "patch": ("PATCH", "/{ticket}/status", lambda event, ticket: {"status": "Cancelled"}),
 }
-WITH_EVENT = ["create", "bulk", "reserve", "release"]
+WITH_EVENT = ["create", "bulk", "reserve", "release", "hold"]
 WITH_QUANTITY = ["create", "bulk"]
+WITH_TICKET_IDS = ["reserve", "release", "hold"]
 
 
 @pytest.fixture
@@ -43,7 +47,9 @@ def send(client, database, existing, event_id):
 
 
 @pytest.mark.parametrize("endpoint", WITH_EVENT)
-@pytest.mark.parametrize("value", [0, -1, MAX_EVENT_ID + 1, "1", "", 1.5, True, None, [1], {"id": 1}])
+@pytest.mark.parametrize(
+    "value", [0, -1, -(2**63), MAX_EVENT_ID + 1, 10**30, "1", "", 1.5, True, None, [1], {"id": 1}]
+)
 def test_event_id_in_body_must_be_a_positive_64_bit_integer(send, endpoint, value):
     response = send(endpoint, mutate=lambda body: body.update(eventId=value))
 
@@ -58,6 +64,40 @@ def test_quantity_must_be_a_positive_integer(send, endpoint, value):
 
     body = assert_error(response, 422)
     assert "quantity" in body["errors"]["json"]
+
+
+@pytest.mark.parametrize("endpoint", WITH_QUANTITY)
+@pytest.mark.parametrize("value", [2**63 - 1, 2**63, 10**30])
+def test_huge_quantity_is_refused(send, endpoint, value):
+    response = send(endpoint, mutate=lambda body: body.update(quantity=value))
+
+    body = assert_error(response, 422, "quantity")
+    assert "quantity" in body["errors"]["json"]
+
+
+def _ids(count):
+    return [str(uuid.uuid4()) for _ in range(count)]
+
+
+BAD_TICKET_IDS = {
+    "1,001 ids": lambda ticket: [ticket, *_ids(1000)],
+    "duplicate ids": lambda ticket: [ticket, ticket],
+    # The list's own error and an item's error together: marshmallow keys them by "_schema" and by index.
+    "duplicates and a malformed id": lambda ticket: [ticket, ticket, "nope"],
+    "1,001 ids, one malformed": lambda ticket: [ticket, "nope", *_ids(999)],
+    "an id that is a number": lambda ticket: [ticket, 0],
+}
+
+
+@pytest.mark.parametrize("endpoint", WITH_TICKET_IDS)
+@pytest.mark.parametrize("case", BAD_TICKET_IDS)
+def test_bad_ticket_id_lists_are_refused(send, existing, endpoint, case):
+    response = send(endpoint, mutate=lambda body: body.update(ticketIds=BAD_TICKET_IDS[case](existing)))
+
+    body = assert_error(response, 422)
+    errors = body["errors"]["json"]["ticketIds"]
+    assert errors
+    assert all(isinstance(key, str) for key in (errors if isinstance(errors, dict) else {}))
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
@@ -170,3 +210,35 @@ def test_unknown_routes_and_methods_answer_json(client, method, path, code):
     if code == 405:
         assert method not in response.headers["Allow"]
         assert response.headers["Allow"]
+
+
+@pytest.mark.parametrize("endpoint", WITH_QUANTITY)
+@pytest.mark.parametrize("key", ["a\x00b", "tab\there", "caf\xe9", "\x7f"])
+def test_idempotency_key_that_is_not_printable_ascii_is_refused(send, endpoint, key):
+    response = send(endpoint, headers={"Idempotency-Key": key})
+
+    body = assert_error(response, 422, "Idempotency-Key", "ASCII")
+    assert "Idempotency-Key" in body["errors"]["headers"]
+
+
+@pytest.mark.parametrize("method", ["PATCH", "DELETE"])
+@pytest.mark.parametrize("if_match", ['"\xb2"', "\xb2", 'W/"\u0661"', '"0\x00"'])
+def test_if_match_that_is_not_a_version_is_412(client, database, existing, method, if_match):
+    before = database.state()
+    path = f"{BASE}/{existing}/status" if method == "PATCH" else f"{BASE}/{existing}"
+
+    response = client.open(path, method=method, json={"status": "Cancelled"}, headers={"If-Match": if_match})
+
+    assert_error(response, 412)
+    assert database.state() == before
+
+
+@pytest.mark.parametrize("correlation_id", ["a\x00b", "bell\x07", "caf\xe9"])
+def test_correlation_id_that_is_not_printable_ascii_is_replaced(client, database, existing, correlation_id):
+    response = client.patch(f"{BASE}/{existing}/status", json={"status": "Cancelled"},
+                            headers={"X-Correlation-ID": correlation_id})
+
+    assert response.status_code == 200, response.get_json()
+    replaced = response.headers["X-Correlation-ID"]
+    assert uuid.UUID(replaced)
+    assert database.count("ticket_status_changes", correlation_id=replaced) == 1
