@@ -14,7 +14,7 @@ class Health(MethodView):
     """Every dependency with its latency."""
 
     @blp.response(200, HealthSchema, description="healthy or degraded")
-    @blp.alt_response(503, description="PostgreSQL is down")
+    @blp.alt_response(503, schema=HealthSchema, description="PostgreSQL is down")
     def get(self):
         """Check PostgreSQL, Redis and RabbitMQ; 503 only when PostgreSQL is down."""
         report = health_report()
@@ -36,7 +36,7 @@ class Ready(MethodView):
     """Readiness."""
 
     @blp.response(200, HealthSchema)
-    @blp.alt_response(503, description="PostgreSQL is down")
+    @blp.alt_response(503, schema=HealthSchema, description="PostgreSQL is down")
     def get(self):
         """Answer 200 when PostgreSQL answers, 503 otherwise."""
         report = readiness_report()

@@ -27,6 +27,10 @@ class TicketSchema(ma.Schema):
     version = fields.Integer()
 
 
+# What `POST /` answers: the ticket for quantity 1, an array of tickets for more.
+ONE_OR_MANY_TICKETS = {"oneOf": [TicketSchema, {"type": "array", "items": TicketSchema}]}
+
+
 class CreateTicketSchema(ma.Schema):
     """CreateTicketRequest: how many tickets to create for which event."""
 

@@ -3,6 +3,7 @@
 from flask import Response, current_app, stream_with_context, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from flask_smorest.pagination import PaginationMetadataSchema
 
 from app.api import schemas
 from app.api.auth import require_token
@@ -14,7 +15,19 @@ from app.tickets import creation, holds, queries, reservation, status
 PREFIX = "/api/Ticket"
 MAX_PAGE_SIZE = 1_000
 
-blp = Blueprint(
+
+class TicketBlueprint(Blueprint):
+    """A flask-smorest blueprint that documents `X-Pagination` as the JSON text it is."""
+
+    def _document_pagination_metadata(self, spec, resp_doc):
+        """Document the header's value as JSON (`content`), not as an object in `simple` style."""
+        resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = {
+            "description": "Pagination metadata, as a JSON object.",
+            "content": {"application/json": {"schema": PaginationMetadataSchema}},
+        }
+
+
+blp = TicketBlueprint(
     "tickets",
     __name__,
     url_prefix=PREFIX,
@@ -31,6 +44,22 @@ ERRORS = {
     413: "The body is larger than MAX_CONTENT_LENGTH.",
     415: "The body is not sent as application/json.",
     422: "The request is invalid; `errors` says where.",
+}
+
+
+IDEMPOTENCY_KEY = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "description": "Printable ASCII: a retry with the same key and body answers as the first request did.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+IF_MATCH = {
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "description": 'The version the ticket must still have (its ETag): "3", W/"3", or * for any.',
+    "schema": {"type": "string"},
 }
 
 
@@ -65,9 +94,10 @@ class Tickets(MethodView):
     @limiter.limit(lambda: current_app.config["CREATE_RATE_LIMIT"])
     @blp.arguments(schemas.CreateTicketSchema)
     @blp.response(201, schemas.TicketSchema)
-    @blp.alt_response(201, schema=schemas.TicketSchema(many=True), description="quantity > 1",
-                      success=True)
+    @blp.alt_response(201, schema=schemas.ONE_OR_MANY_TICKETS, success=True,
+                      description="quantity 1: the ticket; quantity > 1: an array of them")
     @_document_errors(400, 401, 413, 415, 409, 422, 429)
+    @blp.doc(parameters=[IDEMPOTENCY_KEY])
     def post(self, body):
         """Create tickets: quantity 1 answers the ticket, more answers an array (at most 1,000)."""
         tickets = creation.create_tickets(
@@ -89,6 +119,7 @@ class BulkTickets(MethodView):
     @blp.arguments(schemas.CreateTicketSchema)
     @blp.response(201, schemas.BulkCreationSchema)
     @_document_errors(400, 401, 413, 415, 422, 429)
+    @blp.doc(parameters=[IDEMPOTENCY_KEY])
     def post(self, body):
         """Create up to 1,000,000 tickets for an event in one transaction."""
         created = creation.create_tickets_in_bulk(
@@ -114,6 +145,7 @@ class TicketById(MethodView):
 
     @blp.response(204)
     @_document_errors(401, 404, 409, 412, 422)
+    @blp.doc(parameters=[IF_MATCH])
     def delete(self, ticket_id):
         """Delete an Available or Cancelled ticket (honours If-Match)."""
         status.delete_ticket(ticket_id=ticket_id, expected_version=expected_version())
@@ -126,6 +158,7 @@ class TicketStatus(MethodView):
     @blp.arguments(schemas.UpdateStatusSchema)
     @blp.response(200, schemas.TicketStatusSchema)
     @_document_errors(400, 401, 413, 415, 404, 409, 412, 422)
+    @blp.doc(parameters=[IF_MATCH])
     def patch(self, body, ticket_id):
         """Move a ticket along its lifecycle; the same status again is a no-op."""
         return status.change_status(
