@@ -4,23 +4,22 @@
 
 Each strategy gets a fresh event with enough tickets not to sell out, the API under
 gunicorn, and wrk with `--connections` clients each holding 2 seats per request.
+(The flash-sale scenario of `make bench`, with the bare baseline, is bench/flash_sale.py.)
 """
 
 import argparse
 
-from harness import bench_database, gunicorn, scalar, wrk
+from harness import api, bench_database, create_event, remove_scratch, scalar, url_of
+from load import wrk
 
 STRATEGIES = ("ticket", "event", "none")
 
 
-def run(engine, strategy, event_id, args):
+def run(engine, strategy, args):
     """Benchmark one strategy; return holds/s, latencies and the invariant check."""
-    with engine.begin() as connection:
-        connection.exec_driver_sql(
-            f"INSERT INTO tickets (event_id) SELECT {event_id} FROM generate_series(1, {args.tickets})"
-        )
-    with gunicorn(workers=args.workers, env={"LOCK_STRATEGY": strategy}) as base_url:
-        result = wrk(base_url, "hold_quantity.lua", connections=args.connections, seconds=args.seconds,
+    event_id = create_event(engine, args.tickets)
+    with api(url_of(engine), workers=args.workers, env={"LOCK_STRATEGY": strategy}) as server:
+        result = wrk(server.url, "hold_quantity.lua", connections=args.connections, seconds=args.seconds,
                      env={"EVENT_ID": str(event_id)})
     held = scalar(engine, "SELECT count(*) FROM tickets WHERE event_id = :e AND status = 'Held'", e=event_id)
     wrong = scalar(
@@ -29,13 +28,12 @@ def run(engine, strategy, event_id, args):
         " GROUP BY booking_id HAVING count(*) <> 2) AS wrong",
         e=event_id,
     )
-    successes = result["requests"] - result["errors_status"]
     return {
         "strategy": strategy,
-        "holds_per_s": successes / result["seconds"],
+        "holds_per_s": result["ok_per_s"],
         "p50_ms": result["p50_ms"],
         "p99_ms": result["p99_ms"],
-        "refused": int(result["errors_status"]),
+        "refused": int(result["refused"] + result["failed"]),
         "oversold": max(0, held - args.tickets),
         "wrong_holds": wrong,
     }
@@ -50,8 +48,11 @@ def main():
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--strategies", nargs="+", default=STRATEGIES)
     args = parser.parse_args()
-    with bench_database() as engine:
-        rows = [run(engine, strategy, 1000 + n, args) for n, strategy in enumerate(args.strategies)]
+    try:
+        with bench_database() as engine:
+            rows = [run(engine, strategy, args) for strategy in args.strategies]
+    finally:
+        remove_scratch()
     baseline = rows[0]["holds_per_s"]
     for row in rows:
         print(

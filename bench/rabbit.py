@@ -1,0 +1,81 @@
+"""RabbitMQ for the message benchmark: a vhost of this run, HoldTicketsRequests as peers send them."""
+
+import contextlib
+import json
+import subprocess
+import time
+import uuid
+from urllib.parse import quote
+
+import pika
+from harness import RUN_ID
+
+from app.messaging.contracts import HoldTicketsRequest
+from app.messaging.topology import exchange_name, message_type_urn
+
+NAMESPACE = "Ticketer.Contracts"
+
+
+def _ctl(*args):
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120)
+
+
+@contextlib.contextmanager
+def vhost():
+    """Create the vhost `bench-<pid>` for guest; delete it, and every queue in it, afterwards. Yield its URL."""
+    name = f"bench-{RUN_ID}"
+    _ctl("add_vhost", name)
+    try:
+        _ctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+        yield f"amqp://guest:guest@127.0.0.1:5672/{quote(name, safe='')}"
+    finally:
+        _ctl("delete_vhost", name)
+
+
+def connect(url):
+    """Open a blocking connection (use it in a `with` block)."""
+    return pika.BlockingConnection(pika.URLParameters(url))
+
+
+def publish_holds(url, event_id, count, *, rate=None):
+    """Publish `count` HoldTicketsRequests for 2 seats, raw JSON with MassTransit's headers.
+
+    With `rate`, paced at that many per second. Returns {bookingId: time sent}.
+    """
+    sent = {}
+    exchange = exchange_name(NAMESPACE, HoldTicketsRequest)
+    urn = message_type_urn(NAMESPACE, HoldTicketsRequest)
+    started = time.monotonic()
+    with connect(url) as connection:
+        channel = connection.channel()
+        for n in range(count):
+            if rate:
+                time.sleep(max(0.0, started + n / rate - time.monotonic()))
+            booking_id = str(uuid.uuid4())
+            body = json.dumps({"bookingId": booking_id, "eventId": event_id, "numberOfTickets": 2})
+            properties = pika.BasicProperties(content_type="application/json", delivery_mode=2,
+                                              message_id=str(uuid.uuid4()), headers={"MT-MessageType": urn})
+            sent[booking_id] = time.time()
+            channel.basic_publish(exchange, "", body, properties)
+    return sent
+
+
+def depth(url, queue):
+    """Return how many messages wait in `queue`."""
+    with connect(url) as connection:
+        return connection.channel().queue_declare(queue, passive=True).method.message_count
+
+
+def wait_depth(url, queue, count, timeout=60):
+    """Wait until `queue` holds `count` messages."""
+    deadline = time.monotonic() + timeout
+    while depth(url, queue) < count:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{queue} never reached {count} messages")
+        time.sleep(0.2)
+
+
+def purge(url, queue):
+    """Drop the messages waiting in `queue` (not those a consumer has prefetched)."""
+    with connect(url) as connection:
+        connection.channel().queue_purge(queue)

@@ -1,0 +1,117 @@
+"""The service's statements as SQLAlchemy sends them to psycopg2, for the bare baseline.
+
+Copied from app/tickets/holds.py, app/tickets/changes.py, app/messaging/outbox.py and
+`session.get(Ticket, id)` (commit a9bc41e: the booking's advisory lock taken inside its
+current-hold query; a quantity hold in one statement when there are enough Available seats,
+else the pick of Available then expired seats and the move). `drift()` tells which of them the service
+no longer sends verbatim and which new ones it has, so a result can say when the
+baseline runs other SQL than the service.
+"""
+
+import re
+
+CURRENT_HOLD = """
+    SELECT id, held_until
+      FROM tickets
+     WHERE (SELECT pg_advisory_xact_lock(hashtextextended(%(booking_key)s, 0))::text) = ''
+       AND booking_id = %(booking_id)s::UUID AND event_id = %(event_id)s
+       AND status = 'Held' AND held_until > now()
+     ORDER BY id
+"""
+PICK_AVAILABLE = """
+    SELECT id FROM tickets
+     WHERE event_id = %(event_id)s AND status = 'Available'
+     LIMIT %(count)s
+       FOR UPDATE SKIP LOCKED
+"""
+PICK_EXPIRED = """
+    SELECT id FROM tickets
+     WHERE event_id = %(event_id)s AND status = 'Held' AND held_until <= now()
+     LIMIT %(count)s
+       FOR UPDATE SKIP LOCKED
+"""
+COUNT_FREE = """
+    SELECT count(*) FROM tickets
+     WHERE event_id = %(event_id)s
+       AND (status = 'Available' OR (status = 'Held' AND held_until <= now()))
+"""
+LOCK = """
+    SELECT id, event_id, status, booking_id, held_until, version, updated_at,
+           (status = 'Held' AND held_until <= now()) AS hold_expired
+      FROM tickets
+     WHERE id = ANY(%(ids)s::UUID[])
+     ORDER BY id
+       FOR UPDATE
+"""
+_MOVE = """
+    WITH old AS (
+{source}
+    ), changed AS (
+        UPDATE tickets AS t
+           SET status = %(to_status)s,
+               booking_id = CASE WHEN %(to_status)s = 'Available' THEN NULL
+                                 WHEN %(keep_owner)s THEN COALESCE(%(booking_id)s::UUID, t.booking_id)
+                                 ELSE %(booking_id)s::UUID END,
+               held_until = CASE WHEN %(to_status)s = 'Held'
+                                 THEN now() + make_interval(secs => %(hold_seconds)s) END,
+               version = t.version + 1,
+               updated_at = now()
+          FROM old
+         WHERE t.id = old.id {guard}
+        RETURNING t.id, t.event_id, old.status AS from_status, t.booking_id, t.held_until, t.updated_at
+    ), audited AS (
+        INSERT INTO ticket_status_changes
+               (ticket_id, from_status, to_status, booking_id, source, correlation_id)
+        SELECT id, from_status, %(to_status)s, booking_id, %(source)s, %(correlation_id)s FROM changed
+    )
+    SELECT id, event_id, from_status, booking_id, held_until, updated_at FROM changed
+"""
+MOVE = _MOVE.format(source="        SELECT id, status FROM tickets WHERE id = ANY(%(ids)s::UUID[])", guard="")
+HOLD_AVAILABLE = _MOVE.format(
+    source="""        SELECT id, status FROM tickets
+                   WHERE event_id = %(event_id)s AND status = 'Available'
+                   LIMIT %(count)s
+                     FOR UPDATE SKIP LOCKED""",
+    guard="AND (SELECT count(*) FROM old) = %(count)s",
+)
+OUTBOX = """
+    INSERT INTO outbox_messages (message_id, message_type, body, headers)
+    VALUES (%(message_id)s, %(message_type)s, CAST(%(body)s AS jsonb), CAST(%(headers)s AS jsonb))
+"""
+POINT_READ = (
+    "SELECT tickets.id AS tickets_id, tickets.event_id AS tickets_event_id, tickets.status AS tickets_status,"
+    " tickets.booking_id AS tickets_booking_id, tickets.held_until AS tickets_held_until,"
+    " tickets.created_at AS tickets_created_at, tickets.updated_at AS tickets_updated_at,"
+    " tickets.version AS tickets_version \nFROM tickets \nWHERE tickets.id = %(pk_1)s::UUID"
+)
+TICKET_FIELDS = ("ticketId", "eventId", "status", "bookingId", "heldUntil", "createdAt", "updatedAt", "version")
+
+HOLD_STATEMENTS = {"CURRENT_HOLD": CURRENT_HOLD, "HOLD_AVAILABLE": HOLD_AVAILABLE, "PICK_AVAILABLE": PICK_AVAILABLE,
+                   "PICK_EXPIRED": PICK_EXPIRED, "COUNT_FREE": COUNT_FREE, "LOCK": LOCK, "MOVE": MOVE,
+                   "OUTBOX": OUTBOX}
+
+
+def _normal(statement):
+    return re.sub(r"\s+", " ", statement).strip()
+
+
+def _service_statements():
+    """Return the module-level statements of the service's hold path by name, compiled for psycopg2."""
+    from sqlalchemy.dialects.postgresql import psycopg2  # noqa: PLC0415 - only the drift check needs the app
+    from sqlalchemy.sql.elements import TextClause  # noqa: PLC0415
+
+    from app.messaging import outbox  # noqa: PLC0415
+    from app.tickets import changes, holds  # noqa: PLC0415
+
+    dialect = psycopg2.dialect()
+    return {f"{module.__name__.rsplit('.', 1)[1]}.{name}": _normal(str(value.compile(dialect=dialect)))
+            for module in (holds, changes, outbox) for name, value in vars(module).items()
+            if isinstance(value, TextClause)}
+
+
+def drift():
+    """Return (baseline statements the service no longer sends, service statements the baseline lacks)."""
+    service = _service_statements()
+    ours = {_normal(statement) for statement in HOLD_STATEMENTS.values()}
+    missing = [name for name, statement in HOLD_STATEMENTS.items() if _normal(statement) not in service.values()]
+    return missing, [name for name, statement in service.items() if statement not in ours]
