@@ -40,6 +40,11 @@ $(PROMTOOL):
 test: $(BIN)/.installed $(PROMTOOL)
 	PROMTOOL=$(abspath $(PROMTOOL)) $(BIN)/pytest
 
+# make bench — every benchmark scenario against its baseline, one line each (bench/README.md)
+.PHONY: bench
+bench: $(BIN)/.installed
+	$(BIN)/python bench/run_all.py
+
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 

@@ -1,0 +1,94 @@
+"""Bulk: POST /api/Ticket/bulk of 1,000,000 tickets, against the same INSERT ... SELECT in psql.
+
+    .venv/bin/python bench/bulk.py [--tickets 1000000] [--rounds 1]
+
+Runs on a database of its own, emptied before every insert so that each one starts from
+the same empty table: psql and the API take turns `--rounds` times; the fastest of each
+counts (on a shared machine the fastest run is the least disturbed one). The worker's
+peak memory is measured over each request.
+
+Targets: API seconds <= 1.25 x psql; worker peak RSS <= 200 MB; every ticket created.
+"""
+
+import argparse
+import subprocess
+import time
+
+import requests
+from harness import api, bench_database, libpq_url, new_event_id, scalar, standalone, url_of
+from procfs import PeakRss
+from report import Row, check
+
+SCENARIO = "bulk"
+LOCK_EXPIRED = "expired before it was released"
+
+
+def parser():
+    """Return the scenario's options."""
+    options = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    options.add_argument("--tickets", type=int, default=1_000_000)
+    options.add_argument("--rounds", type=int, default=1)
+    return options
+
+
+def _empty(engine):
+    with engine.begin() as connection:
+        connection.exec_driver_sql("TRUNCATE tickets, ticket_status_changes, idempotency_keys")
+
+
+def _psql(url, event_id, tickets):
+    statement = f"INSERT INTO tickets (event_id) SELECT {event_id} FROM generate_series(1, {tickets})"
+    started = time.perf_counter()
+    subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", libpq_url(url), "-c", statement],
+                   check=True, capture_output=True, timeout=300)
+    return time.perf_counter() - started
+
+
+def _api(server, event_id, tickets):
+    started = time.perf_counter()
+    answer = requests.post(f"{server.url}/api/Ticket/bulk", json={"eventId": event_id, "quantity": tickets},
+                           timeout=300)
+    elapsed = time.perf_counter() - started
+    answer.raise_for_status()
+    return elapsed, answer.json()["ticketsCreated"]
+
+
+def _rounds(engine, server, args):
+    """Take turns; return the seconds of psql and of the API, the API's peak RSS, and missing tickets."""
+    psql, app, peaks, missing = [], [], [], 0
+    url = url_of(engine)
+    for _ in range(args.rounds):
+        _empty(engine)
+        event_id = new_event_id()
+        psql.append(_psql(url, event_id, args.tickets))
+        missing += args.tickets - scalar(engine, "SELECT count(*) FROM tickets WHERE event_id = :e", e=event_id)
+        _empty(engine)
+        event_id = new_event_id()
+        with PeakRss(server.process.pid) as rss:
+            seconds, created = _api(server, event_id, args.tickets)
+        app.append(seconds)
+        peaks.append(rss.peak_mb)
+        in_database = scalar(engine, "SELECT count(*) FROM tickets WHERE event_id = :e", e=event_id)
+        missing += abs(args.tickets - created) + abs(args.tickets - in_database)
+    _empty(engine)
+    return psql, app, peaks, missing
+
+
+def run(engine, args):
+    """Run the scenario on a database of its own (`engine`'s server); return its rows."""
+    del engine  # the inserts get a database of their own, emptied before each
+    with bench_database("bulk") as bulk_engine, api(url_of(bulk_engine), name="api-bulk") as server:
+        psql, app, peaks, missing = _rounds(bulk_engine, server, args)
+        expired = server.log_text().count(LOCK_EXPIRED)
+    listed = f"API {', '.join(f'{s:.1f}' for s in app)} s; psql {', '.join(f'{s:.1f}' for s in psql)} s"
+    notes = [listed] + ([f"the event's Redis lock (LOCK_TTL_SECONDS) expired before {expired} insert(s) ended"]
+                        if expired else [])
+    return [
+        Row(SCENARIO, f"seconds for {args.tickets:,}", min(app), "s", min(psql), ("<=", 1.25), notes),
+        Row(SCENARIO, "worker peak RSS", max(peaks), "MB", None, ("<=", 200)),
+        check(SCENARIO, "tickets missing or extra", missing),
+    ]
+
+
+if __name__ == "__main__":
+    standalone(run, parser())
