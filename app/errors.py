@@ -5,6 +5,7 @@
     ├── Conflict                       409  the request clashes with the ticket's state
     │   ├── InvalidTransition          409  the lifecycle forbids the change
     │   ├── TicketNotDeletable         409  Held, Reserved or Sold tickets stay
+    │   ├── HoldUnavailable            409  not enough free tickets, or one is taken
     │   └── Busy                       409  a lock could not be had in time: retry
     ├── PreconditionFailed             412  If-Match names another version
     ├── InvalidRequest                 422  well-formed but unacceptable input
@@ -61,6 +62,15 @@ class InvalidTransition(Conflict):
 
 class TicketNotDeletable(Conflict):
     """Only Available or Cancelled tickets may be deleted."""
+
+
+class HoldUnavailable(Conflict):
+    """The tickets asked for cannot be held; nothing was changed."""
+
+    def __init__(self, message, *, requested, available):
+        super().__init__(message, errors={"requested": requested, "available": available})
+        self.requested = requested
+        self.available = available
 
 
 class Busy(Conflict):

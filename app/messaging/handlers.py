@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from app import metrics
 from app.context import origin
 from app.errors import (
+    HoldUnavailable,
     IdempotencyKeyReused,
     InvalidRequest,
     ServiceUnavailable,
@@ -26,7 +27,7 @@ from app.messaging import inbox, outbox
 from app.messaging.contracts import CONSUMED, TicketHoldFailedEvent, TicketReservationFailedEvent
 from app.messaging.wire import PoisonMessage, unwrap
 from app.tickets.creation import create_event_tickets
-from app.tickets.holds import HoldUnavailable, hold_tickets
+from app.tickets.holds import hold_tickets
 from app.tickets.reservation import release_booking_tickets, reserve_tickets
 from app.tickets.transaction import transaction
 from app.tracing import extract_context, tracer

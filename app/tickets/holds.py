@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
 from app import metrics
-from app.errors import Conflict, InvalidRequest
+from app.errors import HoldUnavailable, InvalidRequest
 from app.extensions import db
 from app.messaging import outbox
 from app.messaging.contracts import TicketHeldEvent
@@ -70,15 +70,6 @@ class Hold:
     event_id: int
     ticket_ids: list[UUID]
     held_until: datetime
-
-
-class HoldUnavailable(Conflict):
-    """The tickets asked for cannot be held; nothing was changed."""
-
-    def __init__(self, message, *, requested, available):
-        super().__init__(message, errors={"requested": requested, "available": available})
-        self.requested = requested
-        self.available = available
 
 
 def _hold_seconds(hold_seconds):
