@@ -137,7 +137,7 @@ def test_a_poison_message_goes_to_the_error_queue_and_the_next_one_is_processed(
 ):
     type_name, build, reason = case
     queue = QUEUES[type_name]
-    poison = replace(build(scene), amqp_message_id=None)
+    poison = build(scene)
     poison = replace(poison, amqp_message_id=poison.message_id)  # to find it in the error queue
     before = snapshot(database, scene)
     broker.send(poison)
@@ -156,3 +156,4 @@ def test_a_poison_message_goes_to_the_error_queue_and_the_next_one_is_processed(
     assert after["tickets"] == before["tickets"] and after["foreign"] == before["foreign"]
     assert database.inbox_count(queue, poison.message_id) == 0
     assert after["inbox"] == before["inbox"] + 1
+    assert after["outbox"] == before["outbox"] + (0 if type_name == PUBLISHED else 1), "the poison was answered"
