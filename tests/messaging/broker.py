@@ -7,11 +7,12 @@ import uuid
 from dataclasses import dataclass
 
 import pika
-from pika.exceptions import AMQPError, ChannelClosedByBroker
+from pika.exceptions import AMQPConnectionError, AMQPError, ChannelClosedByBroker
 
 from app.messaging.contracts import PUBLISHED
 
 ANSWER_TYPES = tuple(contract.type_name() for contract in PUBLISHED)
+CONNECT_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -62,10 +63,22 @@ class Broker:
         self.channel = None
         self.connect()
 
-    def connect(self):
-        """Open (or open again, after an outage) the connection and a confirming channel."""
+    def connect(self, timeout=CONNECT_SECONDS):
+        """Open (or open again, after an outage) the connection and a confirming channel.
+
+        A broker that refuses connections is tried again for a while: another test run on
+        this machine may be restarting it.
+        """
         self.close()
-        self.connection = pika.BlockingConnection(pika.URLParameters(self.url))
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.connection = pika.BlockingConnection(pika.URLParameters(self.url))
+                break
+            except AMQPConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
         self.channel = self.connection.channel()
         self.channel.confirm_delivery()
 

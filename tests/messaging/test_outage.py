@@ -5,7 +5,6 @@ import time
 import uuid
 from collections import Counter
 
-import pika
 import pytest
 
 from tests.messaging.database import eventually
@@ -14,18 +13,6 @@ from tests.messaging.messages import new_id, raw
 
 def rabbitmqctl(command):
     subprocess.run(["rabbitmqctl", command], check=True, capture_output=True, timeout=120)
-
-
-def reconnect(broker, timeout=30):
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            broker.connect()
-            return
-        except pika.exceptions.AMQPConnectionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 @pytest.fixture
@@ -61,7 +48,7 @@ def test_holds_commit_while_the_broker_is_down_and_their_events_follow_once_it_i
         assert unpublished(database, bookings) == bookings
     finally:
         rabbitmqctl("start_app")
-    reconnect(broker)
+    broker.connect()
 
     received = durable_listener.receive(count=3, timeout=45)
     time.sleep(0.5)
