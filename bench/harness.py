@@ -80,7 +80,7 @@ def bench_database(suffix=""):
     try:
         subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], cwd=ROOT, env=env, check=True,
                        capture_output=True, timeout=120)
-        engine = create_engine(url, pool_size=2)
+        engine = create_engine(url, pool_size=2, pool_pre_ping=True)
         try:
             yield engine
         finally:
@@ -98,6 +98,12 @@ def scalar(engine, sql, **params):
     """Run one query and return its single value."""
     with engine.connect() as connection:
         return connection.execute(text(sql), params).scalar_one()
+
+
+def one_row(engine, sql, **params):
+    """Run one query and return its single row."""
+    with engine.connect() as connection:
+        return connection.execute(text(sql), params).one()
 
 
 def execute(engine, sql, **params):

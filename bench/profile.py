@@ -1,13 +1,14 @@
 """Where the API's workers spend their CPU under one scenario's load, sampled with py-spy.
 
     .venv/bin/pip install py-spy          # not a requirement of the service
-    .venv/bin/python bench/profile.py {hold_quantity,hold_ids,read_one} [--seconds 10] [--top 25]
+    .venv/bin/python bench/profile.py {hold_quantity,hold_ids,read_one} [--seconds 10] [--top 25] [--wall]
 
 Starts the API on a database of this run, drives it with the scenario's wrk script (64
 connections) while `py-spy record --gil` samples every worker holding the GIL (running
 Python: a worker waiting on PostgreSQL or Redis has released it and is not sampled),
 then prints the share of samples by the layer the innermost frame belongs to, and the
-functions most often on the stack.
+functions most often on the stack. `--wall` samples every worker all the time instead
+(waits included), to see where a request's time goes.
 """
 
 import argparse
@@ -64,7 +65,7 @@ def summarize(raw, top):
         innermost[_short(frames[-1])] += samples
         for function in {_short(frame) for frame in frames}:
             inclusive[function] += samples
-    print(f"{total} samples holding the GIL\n\nby layer of the innermost frame:")
+    print(f"{total} samples\n\nby layer of the innermost frame:")
     for name, samples in layers.most_common():
         print(f"  {samples / total:6.1%}  {name}")
     print("\ninnermost functions (self):")
@@ -81,6 +82,8 @@ def main():
     options.add_argument("script", choices=("hold_quantity", "hold_ids", "read_one"))
     options.add_argument("--seconds", type=int, default=10)
     options.add_argument("--top", type=int, default=25)
+    options.add_argument("--wall", action="store_true",
+                         help="sample wall-clock time (waits on PostgreSQL and Redis included), not the GIL holder")
     args = options.parse_args()
     raw = scratch("profile.txt")
     try:
@@ -89,8 +92,9 @@ def main():
             env = {"EVENT_ID": str(event_id), "IDS_FILE": str(write_ids(engine, event_id, "profile.ids"))}
             with api(url_of(engine)) as server:
                 command = [str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(server.process.pid),
-                           "--subprocesses", "--gil", "--full-filenames", "--format", "raw", "--rate", "200",
-                           "--duration", str(args.seconds), "--nonblocking", "-o", str(raw)]
+                           "--subprocesses", "--idle" if args.wall else "--gil", "--full-filenames",
+                           "--format", "raw", "--rate", "200", "--duration", str(args.seconds), "--nonblocking",
+                           "-o", str(raw)]
                 spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 with contextlib.suppress(subprocess.CalledProcessError):
                     wrk(server.url, f"{args.script}.lua", connections=64, seconds=args.seconds, env=env)

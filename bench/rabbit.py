@@ -3,6 +3,8 @@
 import contextlib
 import json
 import subprocess
+import sys
+import threading
 import time
 import uuid
 from urllib.parse import quote
@@ -10,7 +12,7 @@ from urllib.parse import quote
 import pika
 from harness import RUN_ID
 
-from app.messaging.contracts import HoldTicketsRequest
+from app.messaging.contracts import HoldTicketsRequest, TicketHeldEvent, TicketHoldFailedEvent
 from app.messaging.topology import exchange_name, message_type_urn
 
 NAMESPACE = "Ticketer.Contracts"
@@ -18,6 +20,18 @@ NAMESPACE = "Ticketer.Contracts"
 
 def _ctl(*args):
     subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120)
+
+
+def _delete(name, attempts=6):
+    """Delete the vhost, retrying for a while: the broker may be restarting (other runs' outage tests)."""
+    for attempt in range(attempts):
+        try:
+            _ctl("delete_vhost", name)
+            return
+        except subprocess.CalledProcessError as exc:
+            if attempt == attempts - 1:
+                print(f"could not delete vhost {name}: {exc.stderr.decode(errors='replace')}", file=sys.stderr)
+            time.sleep(5)
 
 
 @contextlib.contextmanager
@@ -29,7 +43,7 @@ def vhost():
         _ctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
         yield f"amqp://guest:guest@127.0.0.1:5672/{quote(name, safe='')}"
     finally:
-        _ctl("delete_vhost", name)
+        _delete(name)
 
 
 def connect(url):
@@ -79,3 +93,40 @@ def purge(url, queue):
     """Drop the messages waiting in `queue` (not those a consumer has prefetched)."""
     with connect(url) as connection:
         connection.channel().queue_purge(queue)
+
+
+class Answers(threading.Thread):
+    """Collect the bookingIds of hold answers as they arrive, with their arrival times."""
+
+    def __init__(self, amqp):
+        super().__init__(daemon=True)
+        self.amqp, self.arrived, self.ready, self.stopping = amqp, {}, threading.Event(), threading.Event()
+
+    def run(self):
+        with connect(self.amqp) as connection:
+            channel = connection.channel()
+            queue = channel.queue_declare("", exclusive=True).method.queue
+            for contract in (TicketHeldEvent, TicketHoldFailedEvent):
+                channel.exchange_declare(exchange_name(NAMESPACE, contract), exchange_type="fanout", durable=True)
+                channel.queue_bind(queue, exchange_name(NAMESPACE, contract))
+            channel.basic_consume(queue, self._arrived, auto_ack=True)
+            self.ready.set()
+            while not self.stopping.is_set():
+                connection.process_data_events(time_limit=0.1)
+
+    def _arrived(self, _channel, _method, _properties, body):
+        self.arrived[json.loads(body)["bookingId"]] = time.time()
+
+
+def end_to_end(amqp, event_id, rate, seconds):
+    """Publish at `rate` for `seconds`; return (latencies in ms, requests sent)."""
+    answers = Answers(amqp)
+    answers.start()
+    answers.ready.wait(30)
+    sent = publish_holds(amqp, event_id, min(max(10, int(rate * seconds)), 1_500), rate=rate)
+    deadline = time.monotonic() + 30
+    while len(answers.arrived) < len(sent) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    answers.stopping.set()
+    answers.join(10)
+    return [1000 * (answers.arrived[b] - t) for b, t in sent.items() if b in answers.arrived], len(sent)

@@ -1,6 +1,6 @@
 """The service's statements as SQLAlchemy sends them to psycopg2, for the bare baseline.
 
-Copied from app/tickets/holds.py, app/tickets/changes.py, app/messaging/outbox.py and
+Copied from app/tickets/holds.py, app/tickets/changes.py, app/messaging/outbox.py and inbox.py, and
 `session.get(Ticket, id)` (commit a9bc41e: the booking's advisory lock taken inside its
 current-hold query; a quantity hold in one statement when there are enough Available seats,
 else the pick of Available then expired seats and the move). `drift()` tells which of them the service
@@ -78,6 +78,11 @@ OUTBOX = """
     INSERT INTO outbox_messages (message_id, message_type, body, headers)
     VALUES (%(message_id)s, %(message_type)s, CAST(%(body)s AS jsonb), CAST(%(headers)s AS jsonb))
 """
+INBOX_CLAIM = """
+    INSERT INTO inbox_messages (consumer, message_id) VALUES (%(consumer)s, %(message_id)s)
+    ON CONFLICT DO NOTHING
+    RETURNING message_id
+"""
 POINT_READ = (
     "SELECT tickets.id AS tickets_id, tickets.event_id AS tickets_event_id, tickets.status AS tickets_status,"
     " tickets.booking_id AS tickets_booking_id, tickets.held_until AS tickets_held_until,"
@@ -88,7 +93,7 @@ TICKET_FIELDS = ("ticketId", "eventId", "status", "bookingId", "heldUntil", "cre
 
 HOLD_STATEMENTS = {"CURRENT_HOLD": CURRENT_HOLD, "HOLD_AVAILABLE": HOLD_AVAILABLE, "PICK_AVAILABLE": PICK_AVAILABLE,
                    "PICK_EXPIRED": PICK_EXPIRED, "COUNT_FREE": COUNT_FREE, "LOCK": LOCK, "MOVE": MOVE,
-                   "OUTBOX": OUTBOX}
+                   "OUTBOX": OUTBOX, "INBOX_CLAIM": INBOX_CLAIM}
 
 
 def _normal(statement):
@@ -100,12 +105,12 @@ def _service_statements():
     from sqlalchemy.dialects.postgresql import psycopg2  # noqa: PLC0415 - only the drift check needs the app
     from sqlalchemy.sql.elements import TextClause  # noqa: PLC0415
 
-    from app.messaging import outbox  # noqa: PLC0415
+    from app.messaging import inbox, outbox  # noqa: PLC0415
     from app.tickets import changes, holds  # noqa: PLC0415
 
     dialect = psycopg2.dialect()
     return {f"{module.__name__.rsplit('.', 1)[1]}.{name}": _normal(str(value.compile(dialect=dialect)))
-            for module in (holds, changes, outbox) for name, value in vars(module).items()
+            for module in (holds, changes, outbox, inbox) for name, value in vars(module).items()
             if isinstance(value, TextClause)}
 
 
