@@ -134,6 +134,21 @@ def make_tickets(client):
     return make
 
 
+def _serving(base_url):
+    try:
+        return requests.get(f"{base_url}/health/live", timeout=5).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def _children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as listing:
+            return listing.read().split()
+    except OSError:
+        return []
+
+
 def _free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -156,12 +171,7 @@ def running_gunicorn(database_url, workers=2, env=None):
     base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 20
-        while True:
-            try:
-                if requests.get(f"{base_url}/health/live", timeout=5).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
+        while not _serving(base_url) or len(_children(process.pid)) < workers:
             if time.monotonic() > deadline or process.poll() is not None:
                 raise RuntimeError("gunicorn did not start")
             time.sleep(0.1)

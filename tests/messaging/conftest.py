@@ -42,9 +42,12 @@ def database(app):
     return Database(app)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def fleet(app, database_url, amqp_url, namespace, database, tmp_path_factory):
-    """Every message process of the run, on the run's database and vhost; all stopped at the end."""
+    """Every message process of these tests, on the run's database and vhost; all stopped after them.
+
+    Package-scoped: a relay left running would publish the outbox rows of later tests.
+    """
     env = os.environ | {
         "APP_ENV": "development",
         "DATABASE_URL": database_url,
