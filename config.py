@@ -124,7 +124,7 @@ class Config:
     ALLOW_UNAUTHENTICATED = _env_bool("ALLOW_UNAUTHENTICATED", False)
     PROXY_FIX_X_FOR = _env_int("PROXY_FIX_X_FOR", 0)
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
-    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = False  # Retry-After goes on the 429 alone (app/errors.py)
     RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_KEY_PREFIX = "ratelimit"
     CREATE_RATE_LIMIT = _env("CREATE_RATE_LIMIT", "120/minute")

@@ -56,6 +56,8 @@ def register_extensions(app):
     api.init_app(app)
     api.register_converter(TicketIdConverter, ticket_id_schema)
     api.register_converter(EventIdConverter, event_id_schema)
+    if "bearerAuth" not in api.spec.components.security_schemes:
+        api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
 
 
 def register_blueprints(app):

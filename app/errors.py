@@ -18,8 +18,10 @@ whether it is one of these, a werkzeug HTTP error or an unexpected exception.
 
 import json
 import logging
+import time
 
 from flask import jsonify, request
+from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -171,7 +173,17 @@ def handle_http_exception(error):
     response.headers.extend(data.get("headers") or {})
     if getattr(error, "valid_methods", None):
         response.headers["Allow"] = ", ".join(error.valid_methods)
+    if isinstance(error, RateLimitExceeded):
+        response.headers["Retry-After"] = str(_seconds_until_reset())
     return response
+
+
+def _seconds_until_reset():
+    """Seconds until the breached rate limit's window resets (at least 1)."""
+    from app.extensions import limiter  # noqa: PLC0415 - the extensions import this module's handlers' app
+
+    breached = limiter.current_limit
+    return max(1, breached.reset_at - int(time.time())) if breached else 1
 
 
 def handle_unexpected(error):

@@ -13,12 +13,14 @@ import shutil
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8082')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+# Longer than DB_STATEMENT_TIMEOUT_MS (60 s), so a slow statement ends in a 503 the client
+# receives rather than a killed worker.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "90"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 # The app is imported once in the master and shared copy-on-write; each worker drops the
 # master's database connections (none are opened before the fork) and makes its own.
-preload_app = os.environ.get("GUNICORN_PRELOAD", "true").lower() == "true"
+preload_app = os.environ.get("GUNICORN_PRELOAD", "true").lower() in ("1", "true", "yes", "on")
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 # The control socket is one fixed path per user; several API instances on one host would clash.
 control_socket_disable = True

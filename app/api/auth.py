@@ -31,8 +31,12 @@ def require_token():
 
 
 def client_identity():
-    """Return who is asking, for rate limits: a digest of the token, else the client address."""
+    """Return who is asking, for rate limits: a digest of a valid token, else the client address.
+
+    A token counts only when it is one of `API_TOKENS`: made-up tokens must not buy a
+    fresh allowance each.
+    """
     token = _presented_token()
-    if token:
+    if token and current_app.config["API_TOKENS"] and _is_valid(token):
         return "token:" + hashlib.sha256(token.encode()).hexdigest()[:16]
     return "addr:" + (request.remote_addr or "unknown")

@@ -67,6 +67,8 @@ def _document_errors(*codes):
     def decorate(view):
         for code in codes:
             view = blp.alt_response(code, description=ERRORS[code])(view)
+        if 401 in codes:  # a token is needed only when API_TOKENS is set
+            view = blp.doc(security=[{}, {"bearerAuth": []}])(view)
         return view
 
     return decorate

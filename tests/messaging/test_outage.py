@@ -10,6 +10,8 @@ import pytest
 from tests.messaging.database import eventually
 from tests.messaging.messages import new_id, raw
 
+pytestmark = pytest.mark.faults
+
 
 def rabbitmqctl(command):
     subprocess.run(["rabbitmqctl", command], check=True, capture_output=True, timeout=120)

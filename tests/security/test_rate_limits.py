@@ -56,3 +56,19 @@ def test_with_redis_down_creation_goes_on(make_app, event_id):
     answers = [client.test_client().post("/api/Ticket/", json={"eventId": event_id, "quantity": 1}).status_code
                for _ in range(2)]
     assert answers == [201, 201]
+
+
+def test_made_up_tokens_do_not_buy_a_fresh_allowance(make_app, event_id):
+    client = make_app(RATELIMIT_ENABLED=True, CREATE_RATE_LIMIT="2/minute").test_client()
+    prefix = {"REMOTE_ADDR": f"127.0.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"}
+    answers = [
+        client.post("/api/Ticket/", json={"eventId": event_id, "quantity": 1}, environ_base=prefix,
+                    headers={"Authorization": f"Bearer invented-{uuid.uuid4().hex}"}).status_code
+        for _ in range(4)
+    ]
+    assert answers == [201, 201, 429, 429]
+
+
+def test_only_the_429_carries_retry_after(limited, event_id):
+    created = create(limited, "/api/Ticket/", limited.first, event_id)
+    assert created.status_code == 201 and "Retry-After" not in created.headers
