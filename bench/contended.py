@@ -53,7 +53,7 @@ def run(engine, args):
     rows = []
     for label, event_id, result in zip(labels, events, results, strict=True):
         rows += hold_checks(engine, label, event_id, tickets=args.tickets, ok=int(result["ok"]),
-                            in_flight=2 * args.connections + int(result["failed"]))
+                            in_flight=len(result["turns"]) * args.connections + int(result["failed"]))
         rows.append(answers_check(label, result))
     app, bare = results
     notes = [_describe("API", app), _describe("baseline", bare),

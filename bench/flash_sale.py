@@ -71,7 +71,7 @@ def run(engine, args):
     checks = []
     for label, event_id, result in zip(labels, events, results, strict=True):
         checks += hold_checks(engine, label, event_id, tickets=args.tickets, ok=int(result["ok"]),
-                              in_flight=2 * args.connections + int(result["failed"]))
+                              in_flight=len(result["turns"]) * args.connections + int(result["failed"]))
         checks.append(answers_check(label, result))
     app, bare, event = results
     return [

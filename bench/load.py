@@ -29,6 +29,7 @@ def combine(results):
     total["p50_ms"] = sum(result["p50_ms"] * result["requests"] for result in results) / weight
     for key in ("p90_ms", "p99_ms", "max_ms"):
         total[key] = max(result[key] for result in results)
+    total["turns"] = [result["ok"] / result["seconds"] for result in results]
     return _rates(total)
 
 
@@ -41,7 +42,7 @@ def _rates(result):
     return result
 
 
-def interleave(contestants, *, seconds, rounds=2, connections=64):
+def interleave(contestants, *, seconds, rounds=3, connections=64):
     """Drive each contestant `(server, script, env)` for `seconds` in all, in `rounds` turns taken in rotation.
 
     The machine is shared: taking turns spreads any outside load over every contestant
@@ -62,9 +63,10 @@ def interleave(contestants, *, seconds, rounds=2, connections=64):
 
 
 def cpu_note(named):
-    """Return a note of the server CPU time per request of each `(name, result)`."""
+    """Return a note of the server CPU time per request and of the rate in each turn, for each `(name, result)`."""
     return "server CPU per request (master + workers): " + ", ".join(
-        f"{name} {result['cpu_ms_per_request']:.1f} ms" for name, result in named)
+        f"{name} {result['cpu_ms_per_request']:.1f} ms" for name, result in named) + "; 2xx/s turn by turn: " + (
+        "; ".join(f"{name} " + " ".join(f"{rate:.0f}" for rate in result.get("turns", ())) for name, result in named))
 
 
 def metric(server, name, **labels):
