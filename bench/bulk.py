@@ -90,11 +90,10 @@ def _rounds(engine, server, args):
     return psql, app, peaks, missing
 
 
-def run(engine, args):
-    """Run the scenario on a database of its own (`engine`'s server); return its rows."""
-    del engine  # the inserts get a database of their own, emptied before each
-    with bench_database("bulk") as bulk_engine, api(url_of(bulk_engine), name="api-bulk") as server:
-        psql, app, peaks, missing = _rounds(bulk_engine, server, args)
+def run(args):
+    """Run the scenario on a database of its own, emptied before each insert; return its rows."""
+    with bench_database("bulk") as engine, api(url_of(engine), name="api-bulk") as server:
+        psql, app, peaks, missing = _rounds(engine, server, args)
         expired = server.log_text().count(LOCK_EXPIRED)
     listed = f"API {', '.join(f'{s:.1f}' for s in app)} s; psql {', '.join(f'{s:.1f}' for s in psql)} s"
     notes = [listed] + ([f"the event's Redis lock (LOCK_TTL_SECONDS) expired before {expired} insert(s) ended"]

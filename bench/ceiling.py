@@ -9,7 +9,7 @@ comes near it measures the load generator, not the service.
 
 import argparse
 
-from harness import baseline, standalone, url_of
+from harness import baseline, bench_database, standalone, url_of
 from load import wrk
 from report import Row
 
@@ -24,9 +24,9 @@ def parser():
     return options
 
 
-def run(engine, args):
+def run(args):
     """Run the scenario; return its rows."""
-    with baseline(url_of(engine), name="ceiling") as server:
+    with bench_database("ceiling") as engine, baseline(url_of(engine), name="ceiling") as server:
         result = wrk(server.url, "ping.lua", connections=args.connections, seconds=args.seconds)
     return [Row(SCENARIO, "wrk -> bare app /ping", result["ok_per_s"], "/s", None, None,
                 [f"p50 {result['p50_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms, {result['failed']:.0f} failed"])]

@@ -14,7 +14,7 @@ Target: API >= 0.7 x baseline, in successful holds/s and in answered (200 + 409)
 import argparse
 import contextlib
 
-from harness import api, baseline, create_event, standalone, url_of, write_ids
+from harness import api, baseline, bench_database, create_event, standalone, url_of, write_ids
 from invariants import answers_check, hold_checks
 from load import cpu_note, interleave, metric
 from report import Row
@@ -36,8 +36,13 @@ def _describe(name, result):
             f" p50 {result['p50_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms")
 
 
-def run(engine, args):
-    """Run the scenario; return its rows."""
+def run(args):
+    """Run the scenario on a database of its own; return its rows."""
+    with bench_database("contended") as engine:
+        return _run(engine, args)
+
+
+def _run(engine, args):
     url = url_of(engine)
     labels = (SCENARIO, f"{SCENARIO} baseline")
     events = [create_event(engine, args.tickets) for _ in labels]

@@ -5,8 +5,13 @@
 Bounded by time, not by the sell-out: the API (default LOCK_STRATEGY), the bare baseline
 on the same SQL and the API with LOCK_STRATEGY=event each get an event of `--tickets`
 seats, which a 2-core machine cannot sell out in the time, and take turns for `--seconds`
-each. Then a small event, sized from the API's rate to go in half of `--sellout-seconds`
-(an odd number of seats, so one is left), is sold out for real on the default API.
+each. Each has a database of its own with nothing but that event in it: where an event's
+rows lie in the table changes what a pick costs (PostgreSQL may pick seats with a
+sequential scan from the table's start), so every contestant gets the same layout.
+A fourth contestant, reported beside, is the API on an event stored behind `--crowd`
+tickets of another event, as a new event's rows lie in a table with past events.
+Then a small event, sized from the API's rate to go in half of `--sellout-seconds` (an odd
+number of seats, so one is left), is sold out for real on the default API.
 After every run the database is checked (see invariants.py).
 
 Targets: API >= 0.7 x baseline holds/s; API p99 <= 100 ms; default >= 3 x event; 0 oversold.
@@ -15,7 +20,7 @@ Targets: API >= 0.7 x baseline holds/s; API p99 <= 100 ms; default >= 3 x event;
 import argparse
 import contextlib
 
-from harness import api, baseline, create_event, scalar, standalone, url_of
+from harness import api, baseline, bench_database, create_event, scalar, standalone, url_of
 from invariants import answers_check, hold_checks
 from load import cpu_note, interleave, wrk
 from report import Row, check
@@ -30,6 +35,7 @@ def parser():
     options.add_argument("--connections", type=int, default=64)
     options.add_argument("--seconds", type=int, default=10)
     options.add_argument("--tickets", type=int, default=100_000)
+    options.add_argument("--crowd", type=int, default=500_000)
     options.add_argument("--sellout-seconds", type=int, default=6)
     return options
 
@@ -38,50 +44,71 @@ def _latencies(result):
     return f"p50 {result['p50_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms"
 
 
-def _sellout(engine, server, args, rate):
+def _sellout(args, rate):
     """Sell out an event sized to go in half of `--sellout-seconds` at `rate` holds/s (odd: one seat stays)."""
     label = f"{SCENARIO} sell-out"
     tickets = 2 * max(10, round(rate * args.sellout_seconds / 2)) + 1
-    event_id = create_event(engine, tickets)
-    result = wrk(server.url, "hold_quantity.lua", connections=args.connections, seconds=args.sellout_seconds,
-                 env={"EVENT_ID": str(event_id), "HOLD_PATH": API_PATH})
-    left = scalar(engine, "SELECT count(*) FROM tickets WHERE event_id = :e AND status = 'Available'", e=event_id)
+    with bench_database("flash_sellout") as engine, api(url_of(engine), name="api-sellout") as server:
+        event_id = create_event(engine, tickets)
+        result = wrk(server.url, "hold_quantity.lua", connections=args.connections, seconds=args.sellout_seconds,
+                     env={"EVENT_ID": str(event_id), "HOLD_PATH": API_PATH})
+        server.drain()
+        left = scalar(engine, "SELECT count(*) FROM tickets WHERE event_id = :e AND status = 'Available'",
+                      e=event_id)
+        checks = hold_checks(engine, label, event_id, tickets=tickets, ok=int(result["ok"]),
+                             in_flight=args.connections + int(result["failed"]))
     note = (f"{tickets:,} seats, {args.sellout_seconds} s: {result['ok']:.0f} holds, {result['refused']:.0f}"
             f" refused (409), {left} seat(s) left")
-    checks = hold_checks(engine, label, event_id, tickets=tickets, ok=int(result["ok"]),
-                         in_flight=args.connections + int(result["failed"]))
     return [check(label, "seats left beyond the odd one", max(0, left - 1), [note]), *checks,
             answers_check(label, result)]
 
 
-def run(engine, args):
-    """Run the scenario; return its rows."""
-    url = url_of(engine)
-    labels = (SCENARIO, f"{SCENARIO} baseline", f"{SCENARIO} event lock")
-    events = [create_event(engine, args.tickets) for _ in labels]
-    with contextlib.ExitStack() as servers:
-        app = servers.enter_context(api(url))
-        bare = servers.enter_context(baseline(url))
-        event = servers.enter_context(api(url, env={"LOCK_STRATEGY": "event"}, name="api-event"))
-        contestants = [(server, "hold_quantity.lua", {"EVENT_ID": str(event_id), "HOLD_PATH": path})
-                       for server, event_id, path in zip((app, bare, event), events,
-                                                         (API_PATH, BASELINE_PATH, API_PATH), strict=True)]
+CONTESTANTS = (  # label, database, server, LOCK_STRATEGY, hold path
+    (SCENARIO, "flash_api", api, None, API_PATH),
+    (f"{SCENARIO} baseline", "flash_baseline", baseline, None, BASELINE_PATH),
+    (f"{SCENARIO} event lock", "flash_event", api, "event", API_PATH),
+    (f"{SCENARIO} crowded", "flash_crowded", api, None, API_PATH),
+)
+
+
+def _contest(args):
+    """Run the four contestants in turns; return their labels, results and invariant rows."""
+    with contextlib.ExitStack() as stack:
+        contestants, runs = [], []
+        for label, database, start, strategy, path in CONTESTANTS:
+            engine = stack.enter_context(bench_database(database))
+            if database == "flash_crowded":
+                create_event(engine, args.crowd)
+            event_id = create_event(engine, args.tickets)
+            env = {"LOCK_STRATEGY": strategy} if strategy else None
+            server = stack.enter_context(start(url_of(engine), name=database, **({"env": env} if env else {})))
+            contestants.append((server, "hold_quantity.lua", {"EVENT_ID": str(event_id), "HOLD_PATH": path}))
+            runs.append((label, engine, event_id))
         results = interleave(contestants, seconds=args.seconds, connections=args.connections)
-        sellout = _sellout(engine, app, args, results[0]["ok_per_s"])
-    checks = []
-    for label, event_id, result in zip(labels, events, results, strict=True):
-        checks += hold_checks(engine, label, event_id, tickets=args.tickets, ok=int(result["ok"]),
-                              in_flight=len(result["turns"]) * args.connections + int(result["failed"]))
-        checks.append(answers_check(label, result))
-    app, bare, event = results
+        checks = []
+        for (label, engine, event_id), result in zip(runs, results, strict=True):
+            checks += hold_checks(engine, label, event_id, tickets=args.tickets, ok=int(result["ok"]),
+                                  in_flight=len(result["turns"]) * args.connections + int(result["failed"]))
+            checks.append(answers_check(label, result))
+    return results, checks
+
+
+def run(args):
+    """Run the scenario; return its rows."""
+    results, checks = _contest(args)
+    app, bare, event, crowded = results
+    sellout = _sellout(args, app["ok_per_s"])
     return [
         Row(SCENARIO, "holds/s", app["ok_per_s"], "/s", bare["ok_per_s"], (">=", 0.7),
             [f"API {_latencies(app)}; baseline {_latencies(bare)}; {args.connections} connections,"
              f" {args.seconds} s each in turns on {args.tickets:,} seats (bounded by time, not sold out)",
-             cpu_note((("API", app), ("baseline", bare), ("API with event lock", event)))]),
+             cpu_note((("API", app), ("baseline", bare), ("API with event lock", event),
+                       ("API crowded", crowded)))]),
         Row(SCENARIO, "p99 latency", app["p99_ms"], "ms", None, ("<=", 100), [f"baseline p99 {bare['p99_ms']:.0f} ms"]),
         Row(SCENARIO, "holds/s default vs LOCK_STRATEGY=event", app["ok_per_s"], "/s", event["ok_per_s"], (">=", 3),
             [f"event lock: {_latencies(event)}, {event['refused']:.0f} refused (409 busy)"]),
+        Row(SCENARIO, f"holds/s behind {args.crowd:,} other tickets vs alone", crowded["ok_per_s"], "/s",
+            app["ok_per_s"], None, [f"crowded: {_latencies(crowded)}"]),
         *checks[:4], *sellout, *checks[4:],
     ]
 

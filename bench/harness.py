@@ -236,11 +236,10 @@ def baseline(database, *, workers=WORKERS, name="baseline"):
 
 
 def standalone(run, parser):
-    """Run one scenario on a database of its own and print its rows (a script's `main`)."""
+    """Run one scenario and print its rows (a script's `main`)."""
     args = parser.parse_args()
     try:
-        with bench_database() as engine:
-            rows = run(engine, args)
+        rows = run(args)
         print_rows(rows)
     finally:
         remove_scratch()

@@ -26,7 +26,7 @@ import subprocess
 import sys
 import time
 
-from harness import BENCH, create_event, libpq_url, one_row, scalar, spawn, standalone, stop, url_of
+from harness import BENCH, bench_database, create_event, libpq_url, one_row, scalar, spawn, standalone, stop, url_of
 from invariants import hold_checks
 from procfs import cpu_seconds
 from rabbit import NAMESPACE, connect, depth, end_to_end, publish_holds, purge, vhost, wait_depth
@@ -122,8 +122,13 @@ def _percentile(values, share):
     return statistics.quantiles(values, n=100)[share - 1] if len(values) > 1 else float("nan")
 
 
-def run(engine, args):
-    """Run the scenario; return its rows."""
+def run(args):
+    """Run the scenario on a database of its own; return its rows."""
+    with bench_database("messages") as engine:
+        return _run(engine, args)
+
+
+def _run(engine, args):
     tickets = 2 * (args.messages + args.sql_messages) + 4_000
     event_id = create_event(engine, tickets)
     with vhost() as amqp:

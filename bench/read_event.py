@@ -17,7 +17,7 @@ import statistics
 import subprocess
 import time
 
-from harness import api, create_event, libpq_url, scratch, standalone, url_of
+from harness import api, bench_database, create_event, libpq_url, scratch, standalone, url_of
 from procfs import PeakRss
 from report import Row, check
 
@@ -54,8 +54,13 @@ def _same_tickets(api_output, psql_output):
         len(answered) - len(produced))
 
 
-def run(engine, args):
-    """Run the scenario; return its rows."""
+def run(args):
+    """Run the scenario on a database of its own; return its rows."""
+    with bench_database("read_event") as engine:
+        return _run(engine, args)
+
+
+def _run(engine, args):
     url = url_of(engine)
     event_id = create_event(engine, args.tickets)
     api_output, psql_output = scratch("event-api.json"), scratch("event-psql.txt")

@@ -11,7 +11,7 @@ turns for `--seconds` each. Target: API >= 0.8 x baseline requests/s, every answ
 import argparse
 import contextlib
 
-from harness import api, baseline, create_event, standalone, url_of, write_ids
+from harness import api, baseline, bench_database, create_event, standalone, url_of, write_ids
 from load import cpu_note, interleave, metric, wrk
 from report import Row, check
 
@@ -32,8 +32,13 @@ def _not_ok(result):
     return result["requests"] - result["ok"] + result["socket_errors"]
 
 
-def run(engine, args):
-    """Run the scenario; return its rows."""
+def run(args):
+    """Run the scenario on a database of its own; return its rows."""
+    with bench_database("read_one") as engine:
+        return _run(engine, args)
+
+
+def _run(engine, args):
     url = url_of(engine)
     event_id = create_event(engine, args.tickets)
     env = {"IDS_FILE": str(write_ids(engine, event_id, "read-one.ids"))}

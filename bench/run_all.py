@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/run_all.py [--only flash_sale read_one ...] [--markdown FILE] [--verbose]
 
-One database and one RabbitMQ vhost for the run (both named after its process id and
-removed afterwards), the scenarios one after another, the whole run bounded by
+The scenarios one after another, each on databases of its own (named after the run's
+process id, like its RabbitMQ vhost, and removed afterwards), the whole run bounded by
 `--budget` seconds (default 570): a scenario still running then is stopped and the rest
 are skipped. Each line is a figure, its baseline measured in the same run, the ratio,
 the target and PASS/FAIL; each scenario's invariant checks are folded into one line
@@ -21,7 +21,7 @@ import time
 import traceback
 from pathlib import Path
 
-from harness import ROOT, SCRATCH, bench_database, remove_scratch
+from harness import ROOT, SCRATCH, remove_scratch
 from report import Row, markdown, print_rows, summarize
 from statements import drift
 
@@ -61,10 +61,10 @@ def code():
     return f"{git('rev-parse', '--short', 'HEAD') or 'unknown'}" + (" + uncommitted app changes" if changed else "")
 
 
-def _run_scenario(name, engine):
+def _run_scenario(name):
     module = importlib.import_module(name)
     try:
-        return module.SCENARIO, module.run(engine, module.parser().parse_args([]))
+        return module.SCENARIO, module.run(module.parser().parse_args([]))
     except OutOfTime:
         raise
     except Exception as exc:  # noqa: BLE001 - one broken scenario must not stop the others
@@ -77,19 +77,18 @@ def run(names, budget):
     """Run the named scenarios within `budget` seconds; return (scenario, rows) pairs."""
     deadline = time.monotonic() + budget
     results = []
-    with bench_database() as engine:
-        for number, name in enumerate(names):
-            remaining = int(deadline - time.monotonic())
-            print(f"[{time.strftime('%H:%M:%S')}] {name} ({remaining} s left)", file=sys.stderr, flush=True)
-            signal.alarm(max(remaining, 1))
-            try:
-                results.append(_run_scenario(name, engine))
-            except OutOfTime:
-                results += [(skipped, [Row(skipped, "not run: out of time", 1, "", target=("<=", 0))])
-                            for skipped in names[number:]]
-                break
-            finally:
-                signal.alarm(0)
+    for number, name in enumerate(names):
+        remaining = int(deadline - time.monotonic())
+        print(f"[{time.strftime('%H:%M:%S')}] {name} ({remaining} s left)", file=sys.stderr, flush=True)
+        signal.alarm(max(remaining, 1))
+        try:
+            results.append(_run_scenario(name))
+        except OutOfTime:
+            results += [(skipped, [Row(skipped, "not run: out of time", 1, "", target=("<=", 0))])
+                        for skipped in names[number:]]
+            break
+        finally:
+            signal.alarm(0)
     return results
 
 
