@@ -66,8 +66,11 @@ def scratch(name):
 
 
 def remove_scratch():
-    """Delete this run's scratch directory."""
-    shutil.rmtree(SCRATCH, ignore_errors=True)
+    """Delete this run's scratch directory (server logs and the like), unless BENCH_KEEP_LOGS is set."""
+    if os.environ.get("BENCH_KEEP_LOGS"):
+        print(f"logs kept in {SCRATCH}", file=sys.stderr)
+    else:
+        shutil.rmtree(SCRATCH, ignore_errors=True)
 
 
 @contextlib.contextmanager

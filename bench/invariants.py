@@ -63,5 +63,6 @@ def hold_checks(engine, scenario, event_id, *, tickets, ok, in_flight, size=2):
 
 def answers_check(scenario, result):
     """Return a row that passes when wrk saw no answer but 200 or 409, and no socket error."""
-    notes = [f"{result['other']:.0f} other statuses, {result['socket_errors']:.0f} socket errors"]
+    statuses = ", ".join(f"{count} x {code}" for code, count in sorted(result["statuses"].items())) or "none"
+    notes = [f"other statuses: {statuses}; {result['socket_errors']:.0f} socket errors"]
     return check(scenario, "answers not 200/409", result["failed"], notes if result["failed"] else [])

@@ -17,8 +17,11 @@ def wrk(url, script, *, connections, seconds, threads=2, env=None):
     env = os.environ | {"BENCH_SEED": str(random.randrange(2**30))} | (env or {})
     output = subprocess.run(command, cwd=BENCH / "lua", env=env, capture_output=True, text=True, check=True,
                             timeout=seconds + 60).stdout
-    line = next(line for line in output.splitlines() if line.startswith("RESULT"))
-    return _rates({key: float(value) for key, value in re.findall(r"(\w+)=([\d.]+)", line)})
+    lines = output.splitlines()
+    line = next(line for line in lines if line.startswith("RESULT"))
+    other = next((line.split()[1:] for line in lines if line.startswith("OTHER")), [])
+    result = {key: float(value) for key, value in re.findall(r"(\w+)=([\d.]+)", line)}
+    return _rates(result | {"statuses": {int(code): int(count) for code, count in (s.split("x") for s in other)}})
 
 
 def combine(results):
@@ -30,6 +33,10 @@ def combine(results):
     for key in ("p90_ms", "p99_ms", "max_ms"):
         total[key] = max(result[key] for result in results)
     total["turns"] = [result["ok"] / result["seconds"] for result in results]
+    total["statuses"] = {}
+    for result in results:
+        for code, count in result["statuses"].items():
+            total["statuses"][code] = total["statuses"].get(code, 0) + count
     return _rates(total)
 
 

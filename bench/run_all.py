@@ -111,7 +111,8 @@ def main():
     broken = True
     try:
         results = run(list(args.only), args.budget)
-        broken = any(row.figure in ("error", "not run: out of time") for _, rows in results for row in rows)
+        broken = any(row.figure in ("error", "not run: out of time") or (row.invariant and not row.passed)
+                     for _, rows in results for row in rows)
     finally:
         if broken:
             print(f"logs kept in {SCRATCH}", file=sys.stderr)

@@ -4,6 +4,7 @@
 -- BENCH_SEED (from the harness) seeds the random numbers, so every run draws its own.
 local threads = {}
 ok, refused, other = 0, 0, 0
+codes = {}
 
 math.randomseed(tonumber(os.getenv("BENCH_SEED") or os.time()))
 
@@ -23,6 +24,7 @@ function response(status, headers, body)
     refused = refused + 1
   else
     other = other + 1
+    codes[status] = (codes[status] or 0) + 1
   end
 end
 
@@ -43,10 +45,14 @@ function read_ids()
 end
 
 function done(summary, latency, requests)
-  local counts = {ok = 0, refused = 0, other = 0}
+  local counts, statuses = {ok = 0, refused = 0, other = 0}, {}
   for _, thread in ipairs(threads) do
     for name in pairs(counts) do counts[name] = counts[name] + thread:get(name) end
+    for status, count in pairs(thread:get("codes")) do statuses[status] = (statuses[status] or 0) + count end
   end
+  local listed = {}
+  for status, count in pairs(statuses) do listed[#listed + 1] = status .. "x" .. count end
+  io.write("OTHER " .. table.concat(listed, " ") .. "\n")
   local errors = summary.errors
   io.write(string.format(
     "RESULT requests=%d ok=%d refused=%d other=%d socket_errors=%d p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f"
