@@ -49,6 +49,11 @@ def database_url(suffix=""):
     return _BASE_URL.set(database=name).render_as_string(hide_password=False)
 
 
+def server_url():
+    """Return the URL of the PostgreSQL server's `postgres` database (SQLAlchemy form)."""
+    return _BASE_URL.set(database="postgres").render_as_string(hide_password=False)
+
+
 def libpq_url(url):
     """Return a SQLAlchemy URL in the form psql and psycopg2 take."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)

@@ -11,6 +11,7 @@ the target and PASS/FAIL; each scenario's invariant checks are folded into one l
 """
 
 import argparse
+import contextlib
 import importlib
 import os
 import platform
@@ -21,8 +22,10 @@ import time
 import traceback
 from pathlib import Path
 
-from harness import ROOT, SCRATCH, remove_scratch
+from harness import ROOT, SCRATCH, remove_scratch, server_url
 from report import Row, markdown, print_rows, summarize
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 from statements import drift
 
 SCENARIOS = ("ceiling", "flash_sale", "contended", "read_one", "read_event", "bulk", "messages")
@@ -61,10 +64,22 @@ def code():
     return f"{git('rev-parse', '--short', 'HEAD') or 'unknown'}" + (" + uncommitted app changes" if changed else "")
 
 
+def _postgres_started():
+    """Return when the PostgreSQL server started (another job restarting it shows as a change)."""
+    with contextlib.suppress(Exception), create_engine(server_url(), poolclass=NullPool).connect() as connection:
+        return connection.exec_driver_sql("SELECT pg_postmaster_start_time()").scalar_one()
+    return None
+
+
 def _run_scenario(name):
     module = importlib.import_module(name)
+    started = _postgres_started()
     try:
-        return module.SCENARIO, module.run(module.parser().parse_args([]))
+        rows = module.run(module.parser().parse_args([]))
+        if _postgres_started() != started:
+            rows.append(Row(module.SCENARIO, "PostgreSQL restarted meanwhile (not by the benchmark)", 1, "",
+                            target=("<=", 0), invariant=True))
+        return module.SCENARIO, rows
     except OutOfTime:
         raise
     except Exception as exc:  # noqa: BLE001 - one broken scenario must not stop the others
