@@ -33,8 +33,9 @@ LAYERS = (  # first match on the innermost frame's file wins
     ("Flask / Werkzeug / Limiter", SITE + r"(flask|werkzeug|flask_limiter|limits|jinja2|click)/"),
     ("JSON logs", SITE + r"pythonjsonlogger/|/logging/"),
     ("gunicorn", SITE + r"gunicorn/"),
+    ("pika", SITE + r"pika/"),
     ("the service (app/, config.py)", r"/app/|/config\.py"),
-    ("Python stdlib", r"/lib/python3\.\d+/|<frozen |<string>"),
+    ("Python stdlib", r"/lib/python3\.\d+/(?!site-packages/)|<frozen |<string>"),
 )
 
 
