@@ -46,7 +46,8 @@ logconfig_dict = {
     "root": {"level": os.environ.get("LOG_LEVEL", "INFO").upper(), "handlers": ["json"]},
     "loggers": {
         "gunicorn.error": {"level": "INFO", "handlers": ["json"], "propagate": False},
-        "gunicorn.access": {"level": "INFO", "handlers": ["json"], "propagate": False},
+        # With logconfig_dict gunicorn always emits access records; GUNICORN_ACCESS_LOG="" mutes them here.
+        "gunicorn.access": {"level": "INFO" if accesslog else "CRITICAL", "handlers": ["json"], "propagate": False},
     },
 }
 

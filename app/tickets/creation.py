@@ -24,6 +24,11 @@ def _check_quantity(quantity, limit_key, hint=""):
         raise InvalidRequest(message, errors={"json": {"quantity": [message]}})
 
 
+def _statement_seconds():
+    """Return how long a bulk insert may run (its statement timeout): its event lock must outlive it."""
+    return current_app.config["DB_STATEMENT_TIMEOUT_MS"] / 1000 + 5
+
+
 def _insert_many(event_id, quantity):
     """Insert `quantity` Available tickets of the event; return how many."""
     cache.invalidate_after_transaction(event_ids=[event_id])
@@ -77,7 +82,7 @@ def create_tickets_in_bulk(*, event_id, quantity, idempotency_key=None):
     _check_quantity(quantity, "BULK_MAX_TICKETS")
     request = {"eventId": event_id, "quantity": quantity}
     with transaction():
-        redis_locks(event_keys(event_id))
+        redis_locks(event_keys(event_id), ttl_seconds=_statement_seconds())
         if idempotency_key:
             stored = idempotency.claim(key=idempotency_key, scope="bulk", request=request)
             if stored is not None:
@@ -100,7 +105,7 @@ def create_event_tickets(*, event_id, number_of_tickets):
     """
     _check_quantity(number_of_tickets, "BULK_MAX_TICKETS")
     with transaction():
-        redis_locks(event_keys(event_id))
+        redis_locks(event_keys(event_id), ttl_seconds=_statement_seconds())
         request = {"eventId": event_id, "numberOfTickets": number_of_tickets}
         if idempotency.claim(key=str(event_id), scope="event-published", request=request) is not None:
             return 0

@@ -41,6 +41,7 @@ PICK_AVAILABLE_SQL = text(
     """
     SELECT id FROM tickets
      WHERE event_id = :event_id AND status = 'Available'
+     ORDER BY id
      LIMIT :count
        FOR UPDATE SKIP LOCKED
     """
@@ -49,6 +50,7 @@ PICK_EXPIRED_SQL = text(
     """
     SELECT id FROM tickets
      WHERE event_id = :event_id AND status = 'Held' AND held_until <= now()
+     ORDER BY held_until
      LIMIT :count
        FOR UPDATE SKIP LOCKED
     """

@@ -66,8 +66,10 @@ def _release(locks):
             log.warning("could not release lock %s: %s", lock.name, exc)
 
 
-def redis_locks(keys):
-    """Hold Redis locks on `keys` until the current transaction ends.
+def redis_locks(keys, ttl_seconds=None):
+    """Hold Redis locks on `keys` until the current transaction ends (or `ttl_seconds`, at most).
+
+    The TTL defaults to `LOCK_TTL_SECONDS`; work that may run longer passes its own.
 
     :raises RuntimeError: called outside a transaction.
     :raises Busy: a lock was not had within `LOCK_WAIT_SECONDS`.
@@ -83,7 +85,8 @@ def redis_locks(keys):
     after_transaction(lambda: _release(held))
     try:
         for key in sorted(set(keys)):
-            lock = redis_client.client.lock(key, timeout=config["LOCK_TTL_SECONDS"], sleep=POLL_SECONDS)
+            ttl = ttl_seconds or config["LOCK_TTL_SECONDS"]
+            lock = redis_client.client.lock(key, timeout=ttl, sleep=POLL_SECONDS)
             if not lock.acquire(blocking_timeout=max(deadline - time.monotonic(), 0)):
                 metrics.LOCK_BUSY.inc()
                 raise Busy("These tickets are being changed by another request; retry shortly.")

@@ -4,6 +4,10 @@ import time
 import uuid
 
 import pytest
+from sqlalchemy import text
+
+from app.extensions import db
+from app.tickets.changes import HOLD_AVAILABLE_SQL
 
 
 def hold(client, event_id, booking_id=None, **fields):
@@ -175,3 +179,16 @@ def test_patch_with_a_booking_id_cannot_take_another_booking_s_ticket(client, ev
     response = client.patch(f"/api/Ticket/{ids[0]}/status", json={"status": "Reserved", "bookingId": owner})
     assert response.status_code == 200
     assert ticket_states(event_id)[ids[0]] == ("Reserved", owner)
+
+
+def test_quantity_holds_pick_seats_through_an_index_on_a_big_event(app, client, event_id):
+    """A sequential scan would walk past every sold seat: the pick must go through an index."""
+    client.post("/api/Ticket/bulk", json={"eventId": event_id, "quantity": 50_000})
+    assert hold(client, event_id, numberOfTickets=2).status_code == 200
+    with app.app_context():
+        db.session.execute(text("ANALYZE tickets"))
+        source = str(HOLD_AVAILABLE_SQL).split("WITH old AS (", 1)[1].split("), changed AS", 1)[0]
+        plan = db.session.execute(text(f"EXPLAIN {source}"), {"event_id": event_id, "count": 2}).scalars().all()
+        db.session.rollback()
+    assert not any("Seq Scan" in line for line in plan), plan
+    assert any("Index Scan" in line for line in plan), plan
