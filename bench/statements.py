@@ -1,7 +1,7 @@
 """The service's statements as SQLAlchemy sends them to psycopg2, for the bare baseline.
 
 Copied from app/tickets/holds.py, app/tickets/changes.py, app/messaging/outbox.py and inbox.py, and
-`session.get(Ticket, id)` (commit a9bc41e: the booking's advisory lock taken inside its
+`session.get(Ticket, id)` (picks ordered by id; the booking's advisory lock taken inside its
 current-hold query; a quantity hold in one statement when there are enough Available seats,
 else the pick of Available then expired seats and the move). `drift()` tells which of them the service
 no longer sends verbatim and which new ones it has, so a result can say when the
@@ -21,12 +21,14 @@ CURRENT_HOLD = """
 PICK_AVAILABLE = """
     SELECT id FROM tickets
      WHERE event_id = %(event_id)s AND status = 'Available'
+     ORDER BY id
      LIMIT %(count)s
        FOR UPDATE SKIP LOCKED
 """
 PICK_EXPIRED = """
     SELECT id FROM tickets
      WHERE event_id = %(event_id)s AND status = 'Held' AND held_until <= now()
+     ORDER BY held_until
      LIMIT %(count)s
        FOR UPDATE SKIP LOCKED
 """
@@ -70,6 +72,7 @@ MOVE = _MOVE.format(source="        SELECT id, status FROM tickets WHERE id = AN
 HOLD_AVAILABLE = _MOVE.format(
     source="""        SELECT id, status FROM tickets
                    WHERE event_id = %(event_id)s AND status = 'Available'
+                   ORDER BY id
                    LIMIT %(count)s
                      FOR UPDATE SKIP LOCKED""",
     guard="AND (SELECT count(*) FROM old) = %(count)s",
