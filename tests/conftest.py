@@ -141,10 +141,11 @@ def _serving(base_url):
         return False
 
 
-def _children(pid):
+def child_pids(pid):
+    """Return the pids of a process's children (a gunicorn master's workers), read from /proc."""
     try:
         with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as listing:
-            return listing.read().split()
+            return [int(child) for child in listing.read().split()]
     except OSError:
         return []
 
@@ -171,7 +172,7 @@ def running_gunicorn(database_url, workers=2, env=None):
     base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 20
-        while not _serving(base_url) or len(_children(process.pid)) < workers:
+        while not _serving(base_url) or len(child_pids(process.pid)) < workers:
             if time.monotonic() > deadline or process.poll() is not None:
                 raise RuntimeError("gunicorn did not start")
             time.sleep(0.1)

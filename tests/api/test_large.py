@@ -1,7 +1,6 @@
 """Large data: a million tickets in one bulk call, and 100,000 streamed with flat memory."""
 
 import json
-import os
 import threading
 import time
 
@@ -9,7 +8,7 @@ import pytest
 import requests
 
 from tests.api.conftest import BASE
-from tests.conftest import running_gunicorn
+from tests.conftest import child_pids, running_gunicorn
 
 MB = 1024 * 1024
 STREAMED = 100_000
@@ -26,21 +25,6 @@ def test_bulk_creates_a_million_tickets(client, database, event_id):
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["ticketsCreated"] == 1_000_000
     assert database.count("tickets", event_id=event_id) == 1_000_000
-
-
-def children_of(pid):
-    """Return the pids whose parent is `pid`, read from /proc."""
-    children = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    fields = stat.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                children.append(int(entry))
-    return children
 
 
 def memory_of(pid):
@@ -91,7 +75,7 @@ def test_event_stream_of_100k_tickets_keeps_worker_memory_flat(client, database_
     url = f"{BASE}/event/{event_id}"
 
     with running_gunicorn(database_url) as (base_url, master):
-        workers = children_of(master.pid)
+        workers = child_pids(master.pid)
         assert len(workers) == 2
         for _ in range(10):  # warm both workers up on the same code path
             assert requests.get(f"{base_url}{url}?page_size=2000", timeout=30).status_code == 200

@@ -11,15 +11,9 @@ import requests
 from sqlalchemy import text
 
 from app.extensions import db
-from tests.conftest import running_gunicorn
+from tests.conftest import child_pids, running_gunicorn
 
 pytestmark = pytest.mark.faults
-
-
-def worker_pids(master_pid):
-    children = f"/proc/{master_pid}/task/{master_pid}/children"
-    with open(children, encoding="ascii") as listing:
-        return [int(pid) for pid in listing.read().split()]
 
 
 def test_killing_a_worker_mid_load_leaves_every_hold_whole(app, database_url, event_id):
@@ -42,7 +36,7 @@ def test_killing_a_worker_mid_load_leaves_every_hold_whole(app, database_url, ev
         for buyer in buyers:
             buyer.start()
         time.sleep(1.5)
-        for pid in worker_pids(master.pid)[:1]:
+        for pid in child_pids(master.pid)[:1]:
             os.kill(pid, signal.SIGKILL)
         time.sleep(1.5)
         stop.set()
