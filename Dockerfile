@@ -3,7 +3,7 @@
 # every other process by its command (see docker-compose.yml):
 #   migrate                                   create the database if missing, then `flask db upgrade`
 #   python -m consumers QUEUE                 one consumer: event-published, hold-tickets,
-#                                             reserve-tickets or release-tickets
+#                                             reserve-tickets, release-tickets or create-event-ticket
 #   python -m consumers relay                 the outbox relay
 #   flask --app wsgi tickets sweep-holds      the hold sweeper
 ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm

@@ -7,9 +7,12 @@ deployment can swap this service in without changing its environment.
 """
 
 import os
+from decimal import Decimal, InvalidOperation
 from urllib.parse import quote
 
 LOCK_STRATEGIES = ("ticket", "event", "none")
+MESSAGE_FORMATS = ("raw", "envelope")
+CONTRACT_SETS = ("readme", "ticketer")
 LOCAL_DATABASE_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/tickets"
 
 
@@ -106,6 +109,9 @@ class Config:
     SLOW_REQUEST_MS = _env_int("SLOW_REQUEST_MS", 500)
     METRICS_PORT = _env_int("METRICS_PORT", 0)
     MESSAGE_NAMESPACE = _env("MESSAGE_NAMESPACE", "Ticketer.Contracts")
+    MESSAGE_FORMAT = _env("MESSAGE_FORMAT", "raw")
+    MESSAGE_CONTRACTS = tuple(name.strip() for name in _env("MESSAGE_CONTRACTS", "readme").split(",") if name.strip())
+    DEFAULT_TICKET_PRICE = _env("DEFAULT_TICKET_PRICE", "25.00")
     CONSUMER_PREFETCH = _env_int("CONSUMER_PREFETCH", 20)
     OUTBOX_BATCH_SIZE = _env_int("OUTBOX_BATCH_SIZE", 200)
     OUTBOX_POLL_SECONDS = float(_env("OUTBOX_POLL_SECONDS", 1))
@@ -150,6 +156,17 @@ class Config:
     def __init__(self):
         if self.LOCK_STRATEGY not in LOCK_STRATEGIES:
             raise ValueError(f"LOCK_STRATEGY must be one of {', '.join(LOCK_STRATEGIES)}, not {self.LOCK_STRATEGY!r}")
+        if self.MESSAGE_FORMAT not in MESSAGE_FORMATS:
+            raise ValueError(f"MESSAGE_FORMAT must be one of {', '.join(MESSAGE_FORMATS)}, not {self.MESSAGE_FORMAT!r}")
+        unknown = [name for name in self.MESSAGE_CONTRACTS if name not in CONTRACT_SETS]
+        if unknown or not self.MESSAGE_CONTRACTS:
+            raise ValueError(f"MESSAGE_CONTRACTS must name one or more of {', '.join(CONTRACT_SETS)}, not {unknown}")
+        try:
+            price = Decimal(self.DEFAULT_TICKET_PRICE)
+        except InvalidOperation:
+            price = None
+        if price is None or not price.is_finite() or price < 0:
+            raise ValueError(f"DEFAULT_TICKET_PRICE must be a decimal amount, not {self.DEFAULT_TICKET_PRICE!r}")
 
     @property
     def SQLALCHEMY_ENGINE_OPTIONS(self):  # noqa: N802 - Flask reads config keys in capitals

@@ -62,12 +62,24 @@ def instrument_app(app):
     FlaskInstrumentor().instrument_app(app, excluded_urls="health,metrics,swagger,openapi")
 
 
+ACTIVITY_ID = "MT-Activity-Id"
+
+
 def inject_context(headers):
-    """Write the current trace context (`traceparent`) into message headers; return them."""
+    """Write the current trace context into message headers; return them.
+
+    It goes in as `traceparent` and as MassTransit's `MT-Activity-Id` (the same W3C
+    value), so a .NET peer's activity continues the trace.
+    """
     propagate.inject(headers)
+    if "traceparent" in headers:
+        headers[ACTIVITY_ID] = headers["traceparent"]
     return headers
 
 
 def extract_context(headers):
-    """Return the trace context carried by message headers."""
-    return propagate.extract(headers or {})
+    """Return the trace context carried by message headers: `traceparent`, else `MT-Activity-Id`."""
+    carrier = dict(headers or {})
+    if "traceparent" not in carrier and isinstance(carrier.get(ACTIVITY_ID), str):
+        carrier["traceparent"] = carrier[ACTIVITY_ID]
+    return propagate.extract(carrier)

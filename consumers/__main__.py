@@ -1,6 +1,6 @@
 """Run one message process: `python -m consumers QUEUE` or `python -m consumers relay`.
 
-QUEUE is one of event-published, hold-tickets, reserve-tickets, release-tickets.
+QUEUE is one of event-published, hold-tickets, reserve-tickets, release-tickets, create-event-ticket.
 """
 
 import argparse

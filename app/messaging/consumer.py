@@ -10,16 +10,16 @@ import functools
 import logging
 import queue as queues
 import signal
-import socket
 import threading
-from datetime import UTC, datetime
 
 import pika
 from pika.exceptions import AMQPError
 
 from app.errors import TicketServiceError
-from app.messaging.handlers import Verdict, process_delivery
-from app.messaging.topology import declare_consumer, error_queue
+from app.messaging.faults import Failure, error_headers, skipped_headers
+from app.messaging.handlers import HANDLERS, Verdict, process_delivery
+from app.messaging.host import address
+from app.messaging.topology import declare_consumer, error_queue, skipped_queue
 
 log = logging.getLogger(__name__)
 
@@ -70,20 +70,6 @@ def run_with_reconnect(work, stopper, name):
             backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
 
 
-def fault_headers(properties, verdict):
-    """Return the delivery's headers plus MassTransit's fault headers."""
-    headers = dict(properties.headers or {})
-    headers.update({
-        "MT-Reason": "fault",
-        "MT-Fault-ExceptionType": verdict.exception_type,
-        "MT-Fault-Message": verdict.reason[:1000],
-        "MT-Fault-Timestamp": datetime.now(UTC).isoformat(),
-        "MT-Host-MachineName": socket.gethostname(),
-        "MT-Host-ProcessName": "ticket-service-consumer",
-    })
-    return headers
-
-
 class QueueConsumer:
     """Consume one queue with the app's services until stopped."""
 
@@ -113,7 +99,7 @@ class QueueConsumer:
             )
             worker.start()
             channel.basic_consume(self.queue, lambda _ch, method, props, body: deliveries.put(
-                (method.delivery_tag, props, body)))
+                (method.delivery_tag, method.exchange, props, body)))
             while not self.stopper.is_set() and worker.is_alive():
                 connection.process_data_events(time_limit=0.5)
             deliveries.put(None)
@@ -131,8 +117,8 @@ class QueueConsumer:
             item = deliveries.get()
             if item is None:
                 return
-            tag, properties, body = item
-            verdict = self._handle(properties, body)
+            tag, exchange, properties, body = item
+            verdict = self._handle(exchange, properties, body)
             if verdict.action == "retry":
                 self.stopper.wait(RETRY_DELAY_SECONDS)
             settle = functools.partial(self._settle, channel, faults, tag, properties, body, verdict)
@@ -141,30 +127,46 @@ class QueueConsumer:
             except AMQPError:
                 return
 
-    def _handle(self, properties, body):
+    def _handle(self, exchange, properties, body):
         try:
             with self.app.app_context():
-                return process_delivery(self.queue, properties, body)
+                return process_delivery(self.queue, properties, body, exchange)
         except Exception as exc:  # noqa: BLE001 - an unforeseen failure faults the message, not the consumer
             log.exception("%s: unexpected failure", self.queue)
-            return Verdict("error", f"{exc.__class__.__name__}: {exc}", exc.__class__.__name__)
+            failure = Failure(f"{type(exc).__module__}.{type(exc).__qualname__}", str(exc))
+            return Verdict("error", failure.message, failure)
+
+    def _moved(self, properties, verdict):
+        """Return where a faulted or skipped delivery goes, and its properties with MassTransit's headers."""
+        if verdict.action == "skip":
+            destination, headers = skipped_queue(self.queue), skipped_headers(properties.headers)
+        else:
+            destination = error_queue(self.queue)
+            headers = error_headers(
+                properties.headers, verdict.failure,
+                input_address=address(self.app.config["RABBITMQ_URL"], self.queue),
+                consumer_type=f"{HANDLERS[self.queue].__module__}.{HANDLERS[self.queue].__name__}",
+                full_name=verdict.message_type,
+            )
+        moved = pika.BasicProperties(
+            content_type=properties.content_type,
+            message_id=properties.message_id,
+            correlation_id=properties.correlation_id,
+            delivery_mode=pika.DeliveryMode.Persistent,
+            headers=headers,
+        )
+        return destination, moved
 
     def _settle(self, channel, faults, tag, properties, body, verdict):
-        """Ack, return or fault one delivery (runs on the I/O thread)."""
+        """Ack, return, fault or skip one delivery (runs on the I/O thread)."""
         if verdict.action == "retry":
             channel.basic_nack(tag, requeue=True)
             return
-        if verdict.action == "error":
-            log.warning("%s: message moved to %s: %s", self.queue, error_queue(self.queue), verdict.reason)
-            faulted = pika.BasicProperties(
-                content_type=properties.content_type,
-                message_id=properties.message_id,
-                correlation_id=properties.correlation_id,
-                delivery_mode=pika.DeliveryMode.Persistent,
-                headers=fault_headers(properties, verdict),
-            )
+        if verdict.action in ("error", "skip"):
+            destination, moved = self._moved(properties, verdict)
+            log.warning("%s: message moved to %s: %s", self.queue, destination, verdict.reason)
             try:
-                faults.basic_publish(error_queue(self.queue), "", body, faulted)
+                faults.basic_publish(destination, "", body, moved)
             except AMQPError:
                 channel.basic_nack(tag, requeue=True)
                 return

@@ -1,19 +1,23 @@
-"""What each consumed message does: parse it, apply it once, answer it.
+"""What each consumed message does: read it, apply it once, answer it in its own contract set.
 
 `process_delivery` is the consumers' whole business: it never raises, it returns a
-verdict the runtime carries out (ack, return to the queue, or move to the error queue).
-Each message's effect and its inbox record commit in one transaction; the service
-function runs in a savepoint inside it, so a refusal still records the answer.
+verdict the runtime carries out (ack, return to the queue, move to `_error` or to
+`_skipped`). Each message's effect and its inbox record commit in one transaction;
+the service function runs in a savepoint inside it, so a refusal still records the
+answer. A message that fails is answered too, once: its `Fault<T>` and, when its
+`bookingId` can be read, its contract set's failure event are recorded with its
+inbox row, before it is moved to `{queue}_error`.
 """
 
 import logging
 from dataclasses import dataclass
 
 import marshmallow as ma
+from flask import current_app
 from opentelemetry.trace import SpanKind
 from sqlalchemy.exc import DBAPIError
 
-from app import metrics
+from app import metrics, outbox
 from app.context import origin
 from app.errors import (
     HoldUnavailable,
@@ -23,10 +27,12 @@ from app.errors import (
     TicketServiceError,
     translate_database_error,
 )
-from app.messaging import inbox, outbox
-from app.messaging.contracts import CONSUMED, TicketHoldFailedEvent, TicketReservationFailedEvent
-from app.messaging.wire import PoisonMessage, unwrap
+from app.messaging import inbox
+from app.messaging.contracts import CONSUMED
+from app.messaging.faults import FAULTED, Failure
+from app.messaging.wire import as_uuid, unwrap
 from app.tickets.creation import create_event_tickets
+from app.tickets.events import Happened
 from app.tickets.holds import hold_tickets
 from app.tickets.reservation import release_booking_tickets, reserve_tickets
 from app.tickets.transaction import transaction
@@ -37,18 +43,26 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Verdict:
-    """What to do with a delivery: `ack`, `retry` (back to the queue) or `error` (error queue)."""
+    """What to do with a delivery: `ack`, `retry` (back to the queue), `error` or `skip` (moved aside).
+
+    `message_type` is the `{namespace}:{Type}` the message was read as.
+    """
 
     action: str
     reason: str = ""
-    exception_type: str = ""
+    failure: Failure | None = None
+    message_type: str = ""
 
     @property
     def result(self):
-        """Return the metric label: processed, duplicate, error or retry."""
+        """Return the metric label: processed, duplicate, error, skipped or retry."""
         if self.action == "ack":
             return "duplicate" if self.reason == "duplicate" else "processed"
-        return self.action
+        return {"skip": "skipped"}.get(self.action, self.action)
+
+
+class Unreadable(Exception):
+    """A message that can never be processed as it is: not JSON, or fields missing or wrong."""
 
 
 def on_event_published(request):
@@ -66,88 +80,154 @@ def on_event_published(request):
 
 
 def on_hold_requested(request):
-    """Hold seats for the booking; answer TicketHeldEvent (by the service) or TicketHoldFailedEvent."""
-    ticket_ids = request.get("ticket_ids") or None
-    number = request.get("number_of_tickets") or None
+    """Hold seats for the booking; a hold that cannot be made is recorded as refused."""
     try:
-        hold_tickets(event_id=request["event_id"], booking_id=request["booking_id"], number_of_tickets=number,
-                     ticket_ids=ticket_ids, hold_seconds=request.get("hold_seconds"))
+        hold_tickets(event_id=request["event_id"], booking_id=request["booking_id"],
+                     number_of_tickets=request["number_of_tickets"], ticket_ids=request["ticket_ids"],
+                     hold_seconds=request.get("hold_seconds"))
     except HoldUnavailable as refusal:
-        outbox.publish(TicketHoldFailedEvent, booking_id=request["booking_id"], event_id=request["event_id"],
-                       reason=refusal.message, requested=refusal.requested, available=refusal.available)
+        outbox.record(Happened.HOLD_REFUSED, booking_id=request["booking_id"], event_id=request["event_id"],
+                      reason=refusal.message, requested=refusal.requested, available=refusal.available)
 
 
 def on_reserve_requested(request):
-    """Reserve the booking's tickets; answer TicketReservedEvent or TicketReservationFailedEvent."""
+    """Reserve the booking's tickets; a reservation that cannot be made is recorded as refused."""
     outcome = reserve_tickets(event_id=request["event_id"], ticket_ids=request["ticket_ids"],
                               booking_id=request["booking_id"])
     if outcome.invalid:
         raise InvalidRequest(outcome.reason)
     if not outcome.done:
-        outbox.publish(TicketReservationFailedEvent, booking_id=request["booking_id"],
-                       event_id=request["event_id"], reason=outcome.reason)
+        outbox.record(Happened.RESERVATION_REFUSED, booking_id=request["booking_id"],
+                      event_id=request["event_id"], reason=outcome.reason)
 
 
 def on_release_requested(request):
-    """Release what the booking owns among the tickets; answer TicketsReleasedEvent."""
+    """Release what the booking owns among the tickets."""
     release_booking_tickets(event_id=request["event_id"], booking_id=request["booking_id"],
                             ticket_ids=request["ticket_ids"])
 
 
 HANDLERS = {
     "event-published": on_event_published,
+    "create-event-ticket": on_event_published,
     "hold-tickets": on_hold_requested,
     "reserve-tickets": on_reserve_requested,
     "release-tickets": on_release_requested,
 }
+REFUSALS = {"hold-tickets": Happened.HOLD_REFUSED, "reserve-tickets": Happened.RESERVATION_REFUSED}
 
 
-def _apply(queue, delivery, request):
+def choose_contract(queue, delivery, namespace):
+    """Return the contract to read the delivery as, or None when it is of a type the queue does not consume.
+
+    The declared type decides (by its full name, else by its type name alone); a message
+    that declares none is read as the type whose exchange it came through, else as the
+    queue's first contract.
+    """
+    contracts = CONSUMED[queue]
+    if delivery.message_types:
+        for urn in delivery.message_types:
+            for contract in contracts:
+                if urn == contract.urn(namespace):
+                    return contract
+        names = {urn.rsplit(":", 1)[-1] for urn in delivery.message_types}
+        return next((contract for contract in contracts if contract.type_name() in names), None)
+    by_exchange = (contract for contract in contracts if contract.full_name(namespace) == delivery.exchange)
+    return next(by_exchange, contracts[0])
+
+
+def _read(contract, delivery):
+    """Return the message's fields.
+
+    :raises Unreadable: the body is not JSON, or a field is missing or wrong.
+    """
+    if delivery.problem:
+        raise Unreadable(delivery.problem)
+    try:
+        return contract.parse(delivery.payload)
+    except ma.ValidationError as exc:
+        raise Unreadable(f"Invalid {contract.type_name()}: {exc.messages}") from exc
+
+
+def _field(payload, name):
+    """Return a property of the message's body by its name in any case, when the body is an object."""
+    if not isinstance(payload, dict):
+        return None
+    return next((value for key, value in payload.items() if str(key).lower() == name.lower()), None)
+
+
+def _message_context(queue, contract, delivery):
+    """Describe the message being handled for the outbox: what answering it takes."""
+    customer = _field(delivery.payload, "customerId")
+    return {
+        "queue": queue,
+        "contractSet": contract.contract_set,
+        "messageId": str(delivery.message_id),
+        "conversationId": delivery.conversation_id,
+        "initiatorId": delivery.correlation_id or delivery.request_id,
+        "customerId": None if customer in (None, "") else str(customer),
+    }
+
+
+def _handling(queue, contract, delivery):
+    return origin(source=f"consumer:{queue}", correlation_id=delivery.conversation_id,
+                  message=_message_context(queue, contract, delivery))
+
+
+def _apply(queue, contract, delivery, request):
     """Apply the message once; return False if it had been applied before."""
-    with origin(source=f"consumer:{queue}", correlation_id=delivery.conversation_id), transaction():
+    with _handling(queue, contract, delivery), transaction():
         if not inbox.claim(consumer=queue, message_id=delivery.message_id):
             return False
         HANDLERS[queue](request)
         return True
 
 
-def _check_type(queue, contract, delivery):
-    """Refuse a message whose sender declared types that do not include the queue's contract.
+def _record_fault(queue, contract, delivery, failure):
+    """Record, once, the answers to a message that failed: `Fault<T>`, and the set's failure event."""
+    namespace = current_app.config["MESSAGE_NAMESPACE"]
+    with _handling(queue, contract, delivery), transaction():
+        if not inbox.claim(consumer=queue, message_id=delivery.message_id):
+            return
+        outbox.record(FAULTED, queue=queue, message_type=contract.full_name(namespace),
+                      message_types=list(delivery.message_types) or [contract.urn(namespace)],
+                      message=delivery.payload if isinstance(delivery.payload, dict) else None,
+                      exception_type=failure.exception_type, reason=failure.message)
+        booking_id = as_uuid(_field(delivery.payload, "bookingId"))
+        if booking_id is None or queue not in REFUSALS:
+            return
+        event_id = _field(delivery.payload, "eventId")
+        event_id = event_id if isinstance(event_id, int) and not isinstance(event_id, bool) else 0
+        requested = _field(delivery.payload, "numberOfTickets") or len(_field(delivery.payload, "ticketIds") or ())
+        facts = {"booking_id": booking_id, "event_id": event_id, "reason": failure.message}
+        if REFUSALS[queue] is Happened.HOLD_REFUSED:
+            facts |= {"requested": requested if isinstance(requested, int) else 0, "available": 0}
+        outbox.record(REFUSALS[queue], **facts)
 
-    :raises PoisonMessage: the message is of another type (it would be misread as this one).
-    """
-    names = {urn.rsplit(":", 1)[-1] for urn in delivery.message_types}
-    if names and contract.type_name() not in names:
-        declared = ", ".join(delivery.message_types)
-        raise PoisonMessage(f"Unknown message type {declared}: {queue} takes {contract.type_name()}.")
 
-
-def process_delivery(queue, properties, body):
+def process_delivery(queue, properties, body, exchange=""):
     """Handle one delivery of `queue` inside the current app context; return its verdict.
 
-    The handling continues the trace whose context the message's headers carry.
+    The handling continues the trace whose context the message's headers carry
+    (`traceparent`, or MassTransit's `MT-Activity-Id`).
     """
     with tracer.start_as_current_span(f"{queue} process", context=extract_context(properties.headers),
                                       kind=SpanKind.CONSUMER):
-        verdict = _verdict(queue, properties, body)
+        verdict = _verdict(queue, properties, body, exchange)
     metrics.CONSUMED.labels(queue, verdict.result).inc()
     return verdict
 
 
-def _verdict(queue, properties, body):
-    contract = CONSUMED[queue]
+def _verdict(queue, properties, body, exchange):
+    namespace = current_app.config["MESSAGE_NAMESPACE"]
+    delivery = unwrap(queue, properties, body, exchange)
+    contract = choose_contract(queue, delivery, namespace)
+    if contract is None:
+        declared = ", ".join(delivery.message_types)
+        log.warning("%s: message %s of type %s skipped", queue, delivery.message_id, declared)
+        return Verdict("skip", f"{queue} does not consume {declared}.")
     try:
-        delivery = unwrap(queue, properties, body)
-        _check_type(queue, contract, delivery)
-        try:
-            request = contract.parse(delivery.payload)
-        except ma.ValidationError as exc:
-            raise PoisonMessage(f"Invalid {contract.type_name()}: {exc.messages}") from exc
-        applied = _apply(queue, delivery, request)
-    except PoisonMessage as poison:
-        return Verdict("error", poison.reason, "PoisonMessage")
-    except InvalidRequest as exc:
-        return Verdict("error", exc.message, type(exc).__name__)
+        return _handled(queue, contract, delivery)
     except TicketServiceError as exc:
         log.warning("%s: will retry: %s", queue, exc.message)
         return Verdict("retry", exc.message)
@@ -155,7 +235,34 @@ def _verdict(queue, properties, body):
         translated = translate_database_error(exc) or ServiceUnavailable(str(exc.orig)[:200])
         log.warning("%s: will retry: %s", queue, translated.message)
         return Verdict("retry", translated.message)
+
+
+def _handled(queue, contract, delivery):
+    """Apply the message, or answer its failure; return the verdict.
+
+    :raises TicketServiceError, DBAPIError: a failure worth retrying (busy, database down).
+    """
+    try:
+        applied = _apply(queue, contract, delivery, _read(contract, delivery))
+    except (Unreadable, InvalidRequest) as exc:
+        return _fault(queue, contract, delivery, exc)
+    except (TicketServiceError, DBAPIError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - an unforeseen failure faults the message, not the consumer
+        log.exception("%s: unexpected failure", queue)
+        return _fault(queue, contract, delivery, exc)
     if not applied:
         log.info("%s: message %s was applied before; acknowledged again", queue, delivery.message_id)
         return Verdict("ack", "duplicate")
     return Verdict("ack")
+
+
+def _fault(queue, contract, delivery, exc):
+    """Answer a message that failed (once) and send it to the error queue.
+
+    :raises TicketServiceError: the answers could not be recorded (the database is down): retry.
+    """
+    failure = Failure(f"{type(exc).__module__}.{type(exc).__qualname__}",
+                      getattr(exc, "message", None) or str(exc))
+    _record_fault(queue, contract, delivery, failure)
+    return Verdict("error", failure.message, failure, contract.full_name(current_app.config["MESSAGE_NAMESPACE"]))

@@ -1,10 +1,12 @@
 """The outbox relay: publish committed events to RabbitMQ with publisher confirms.
 
 Each batch takes the oldest unpublished rows with FOR UPDATE SKIP LOCKED (several
-relays never take the same row), publishes them one by one with confirms, and marks
-those the broker confirmed. Whatever was not confirmed stays for the next attempt, so
-an event may be sent twice after a crash, never lost; its `MessageId` lets consumers
-drop the copy. The relay sleeps on PostgreSQL's LISTEN/NOTIFY, waking at each commit.
+relays never take the same row), turns each into its wire messages (`outbound`),
+publishes them with confirms, and marks the rows whose every message the broker
+confirmed. Whatever was not confirmed stays for the next attempt, so an event may be
+sent twice after a crash, never lost; its `MessageId`, the same each time, lets
+consumers drop the copy. The relay sleeps on PostgreSQL's LISTEN/NOTIFY, waking at
+each commit.
 """
 
 import logging
@@ -22,6 +24,7 @@ from sqlalchemy.engine import make_url
 from app import metrics
 from app.extensions import db
 from app.messaging.consumer import Stopper, connection_parameters, run_with_reconnect
+from app.messaging.outbound import wire_messages
 from app.messaging.topology import declare_published
 from app.tickets.transaction import transaction
 from app.tracing import extract_context, inject_context, tracer
@@ -32,7 +35,7 @@ WAKE_SECONDS = 0.5
 
 PENDING_SQL = text(
     """
-    SELECT id, message_id, message_type, body::text AS body, headers,
+    SELECT id, message_type, body, headers, created_at,
            extract(epoch FROM clock_timestamp() - created_at) AS age
       FROM outbox_messages
      WHERE published_at IS NULL
@@ -47,19 +50,7 @@ MARK_SQL = text("UPDATE outbox_messages SET published_at = now() WHERE id = ANY(
 )
 
 
-def _properties(row):
-    headers = inject_context(dict(row.headers))
-    return pika.BasicProperties(
-        content_type="application/json",
-        delivery_mode=pika.DeliveryMode.Persistent,
-        message_id=str(row.message_id),
-        correlation_id=headers.get("CorrelationId"),
-        type=headers.get("MT-MessageType"),
-        headers=headers,
-    )
-
-
-def publish_pending(channel, namespace, batch_size):
+def publish_pending(channel, config, batch_size):
     """Publish one batch of unpublished events; return how many were confirmed.
 
     :raises AMQPError: the broker refused or the connection failed; what it had
@@ -71,10 +62,13 @@ def publish_pending(channel, namespace, batch_size):
         confirmed, failure = [], None
         for row in rows:
             try:
-                _publish_one(channel, namespace, row)
+                _publish_one(channel, config, row)
             except AMQPError as exc:
                 failure = exc
                 break
+            except (KeyError, TypeError, ValueError):
+                log.exception("outbox row %s cannot be turned into messages; it stays unpublished", row.id)
+                continue
             confirmed.append(row.id)
             metrics.PUBLISH_LATENCY.observe(float(row.age) + time.monotonic() - started)
         if confirmed:
@@ -86,11 +80,12 @@ def publish_pending(channel, namespace, batch_size):
     return len(confirmed)
 
 
-def _publish_one(channel, namespace, row):
-    """Publish one outbox row, continuing the trace of the change that wrote it."""
+def _publish_one(channel, config, row):
+    """Publish the messages of one outbox row, continuing the trace of the change that wrote it."""
     with tracer.start_as_current_span(f"{row.message_type} send", context=extract_context(row.headers),
                                       kind=SpanKind.PRODUCER):
-        channel.basic_publish(f"{namespace}:{row.message_type}", "", row.body.encode(), _properties(row))
+        for message in wire_messages(row, config, inject_context({})):
+            channel.basic_publish(message.exchange, message.routing_key, message.body, message.properties)
 
 
 class OutboxRelay:
@@ -135,7 +130,7 @@ class OutboxRelay:
     def _loop(self, connection, channel, listener):
         config = self.app.config
         while not self.stopper.is_set():
-            sent = publish_pending(channel, config["MESSAGE_NAMESPACE"], config["OUTBOX_BATCH_SIZE"])
+            sent = publish_pending(channel, config, config["OUTBOX_BATCH_SIZE"])
             if sent:
                 log.info("published %d events", sent)
             if sent == config["OUTBOX_BATCH_SIZE"]:

@@ -2,21 +2,15 @@
 
 A message type's exchange `{namespace}:{TypeName}` (durable fanout) is bound to an
 exchange named like the consumer's queue, which is bound to that queue: a peer that
-publishes the type and a peer that sends to `queue:hold-tickets` both reach it.
-Faulted messages go to `{queue}_error` through an exchange of the same name.
+publishes the type and a peer that sends to `queue:hold-tickets` both reach it. Every
+contract set's type is bound to the queue that consumes it. Faulted messages go to
+`{queue}_error`, messages of a type the queue does not consume to `{queue}_skipped`,
+each through an exchange of the same name. `create-event-ticket` is also bound to
+Spring AMQP's topic exchange `events.exchange` by routing key.
 """
 
-from app.messaging.contracts import CONSUMED, PUBLISHED
-
-
-def exchange_name(namespace, contract):
-    """Return the exchange of a message type."""
-    return f"{namespace}:{contract.type_name()}"
-
-
-def message_type_urn(namespace, contract):
-    """Return the MassTransit message type URN of a contract."""
-    return f"urn:message:{namespace}:{contract.type_name()}"
+from app.messaging.contracts import CONSUMED, PUBLISHED, spring
+from app.messaging.faults import FAULT_EXCHANGE, fault_exchange
 
 
 def error_queue(queue):
@@ -24,18 +18,40 @@ def error_queue(queue):
     return f"{queue}_error"
 
 
+def skipped_queue(queue):
+    """Return the queue (and exchange) that messages of types `queue` does not consume go to."""
+    return f"{queue}_skipped"
+
+
+def _fanout(channel, exchange):
+    channel.exchange_declare(exchange, exchange_type="fanout", durable=True)
+
+
 def declare_consumer(channel, namespace, queue):
     """Declare the exchanges, queues and bindings a consumer of `queue` needs."""
-    type_exchange = exchange_name(namespace, CONSUMED[queue])
-    for exchange in (type_exchange, queue, error_queue(queue)):
-        channel.exchange_declare(exchange, exchange_type="fanout", durable=True)
-    channel.exchange_bind(destination=queue, source=type_exchange)
-    for name in (queue, error_queue(queue)):
+    for name in (queue, error_queue(queue), skipped_queue(queue)):
+        _fanout(channel, name)
         channel.queue_declare(name, durable=True)
         channel.queue_bind(name, exchange=name)
+    for contract in CONSUMED[queue]:
+        _fanout(channel, contract.full_name(namespace))
+        channel.exchange_bind(destination=queue, source=contract.full_name(namespace))
+    if queue == spring.QUEUE:
+        channel.exchange_declare(spring.EXCHANGE, exchange_type="topic", durable=True)
+        channel.queue_bind(queue, exchange=spring.EXCHANGE, routing_key=spring.ROUTING_KEY)
 
 
 def declare_published(channel, namespace):
-    """Declare the exchange of every message type this service publishes."""
+    """Declare the exchange of every message this service publishes: its events and the faults it may publish.
+
+    Each `Fault<T>` exchange is bound to `MassTransit:Fault`, as MassTransit binds a
+    type's exchange to those of the types it implements.
+    """
     for contract in PUBLISHED:
-        channel.exchange_declare(exchange_name(namespace, contract), exchange_type="fanout", durable=True)
+        _fanout(channel, contract.full_name(namespace))
+    _fanout(channel, FAULT_EXCHANGE)
+    for contracts in CONSUMED.values():
+        for contract in contracts:
+            exchange = fault_exchange(contract.full_name(namespace))
+            _fanout(channel, exchange)
+            channel.exchange_bind(destination=FAULT_EXCHANGE, source=exchange)

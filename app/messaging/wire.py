@@ -1,4 +1,4 @@
-"""Reading deliveries: raw JSON or the MassTransit envelope, ids and correlation from either."""
+"""Reading deliveries: raw JSON or the MassTransit envelope, ids, types and correlation from either."""
 
 import hashlib
 import json
@@ -8,82 +8,97 @@ from dataclasses import dataclass
 ENVELOPE_CONTENT_TYPE = "application/vnd.masstransit+json"
 
 
-class PoisonMessage(Exception):
-    """A delivery that can never be processed; it goes to the error queue with `reason`."""
-
-    def __init__(self, reason):
-        super().__init__(reason)
-        self.reason = reason
-
-
 @dataclass(frozen=True)
 class Delivery:
-    """A received message, unwrapped."""
+    """A received message, unwrapped.
+
+    `payload` is the message itself (None when the body cannot be read, and then
+    `problem` says why); `message_types` are the type URNs its sender declared.
+    """
 
     message_id: uuid.UUID
     conversation_id: str
     payload: object
     message_types: tuple[str, ...] = ()
+    exchange: str = ""
+    correlation_id: str | None = None
+    request_id: str | None = None
+    problem: str | None = None
 
 
-def _as_uuid(value):
+def as_uuid(value):
+    """Return `value` as a UUID, or None when it is not one."""
     try:
         return uuid.UUID(str(value))
     except (TypeError, ValueError):
         return None
 
 
+def as_guid(text):
+    """Return `text` as a GUID: itself when it is one, else a GUID derived from it (MassTransit ids are GUIDs)."""
+    return as_uuid(text) or uuid.uuid5(uuid.NAMESPACE_URL, f"correlation:{text}")
+
+
 def _lowered(mapping):
-    return {str(key).lower(): value for key, value in (mapping or {}).items()}
+    return {str(key).lower(): value for key, value in (mapping or {}).items()} if isinstance(mapping, dict) else {}
+
+
+def _text(value):
+    if isinstance(value, bytes):
+        value = value.decode(errors="replace")
+    return None if value in (None, "") else str(value)
 
 
 def _message_types(envelope, headers):
     """Return the type URNs the sender declared: the envelope's `messageType`, else the `MT-MessageType` header."""
-    declared = envelope.get("messagetype") or headers.get("mt-messagetype") or ()
+    declared = envelope.get("messagetype") or _text(headers.get("mt-messagetype")) or ()
     if isinstance(declared, str):
         declared = declared.split(";")
     if not isinstance(declared, list | tuple):
         declared = [declared]
-    return tuple(str(urn) for urn in declared if urn)
+    return tuple(str(urn).strip() for urn in declared if urn)
 
 
-def unwrap(queue, properties, body):
-    """Decode a delivery's body and find its message id and conversation.
-
-    The id is the envelope's `messageId`, else the AMQP `message_id`, else a `MessageId`
-    header; a message without any gets an id derived from its body, so that its
-    redeliveries still count as one message. The message types the sender declared are
-    kept, so that a message of another type can be refused.
-
-    :raises PoisonMessage: the body is not JSON, or an envelope without a `message`.
-    """
+def _read(properties, body):
+    """Return `(envelope, payload, problem)`: the envelope's properties (lowercased) if it is one."""
     try:
         document = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PoisonMessage(f"The body is not JSON: {exc}") from exc
+        return {}, None, f"The body is not JSON: {exc}"
+    lowered = _lowered(document)
+    declared = "message" in lowered and "messagetype" in lowered
+    is_envelope = properties.content_type == ENVELOPE_CONTENT_TYPE or declared
+    if not is_envelope:
+        return {}, document, None
+    if "message" not in lowered:
+        return lowered, None, "A MassTransit envelope without a message."
+    return lowered, lowered["message"], None
+
+
+def unwrap(queue, properties, body, exchange=""):
+    """Decode a delivery's body and find its message id, types and conversation.
+
+    The id is the envelope's `messageId`, else the AMQP `message_id`, else a `MessageId`
+    header; a message without any (Spring AMQP sends none) gets an id derived from its
+    body, so that its redeliveries and copies count as one message.
+    """
+    envelope, payload, problem = _read(properties, body)
     headers = _lowered(properties.headers)
-    envelope = {}
-    is_envelope = properties.content_type == ENVELOPE_CONTENT_TYPE or (
-        isinstance(document, dict) and "message" in _lowered(document) and "messagetype" in _lowered(document)
-    )
-    if is_envelope:
-        envelope = _lowered(document) if isinstance(document, dict) else {}
-        if "message" not in envelope:
-            raise PoisonMessage("A MassTransit envelope without a message.")
-        document = envelope["message"]
     message_id = (
-        _as_uuid(envelope.get("messageid"))
-        or _as_uuid(properties.message_id)
-        or _as_uuid(headers.get("messageid"))
+        as_uuid(envelope.get("messageid"))
+        or as_uuid(properties.message_id)
+        or as_uuid(_text(headers.get("messageid")))
         or uuid.uuid5(uuid.NAMESPACE_URL, f"{queue}:{hashlib.sha256(body).hexdigest()}")
     )
-    conversation = (
-        envelope.get("conversationid")
-        or headers.get("conversationid")
-        or envelope.get("correlationid")
-        or properties.correlation_id
-        or headers.get("correlationid")
-        or str(message_id)
+    correlation = envelope.get("correlationid") or properties.correlation_id or _text(headers.get("correlationid"))
+    conversation = envelope.get("conversationid") or _text(headers.get("conversationid")) or correlation
+    return Delivery(
+        message_id=message_id,
+        conversation_id=str(conversation or message_id)[:128],
+        payload=payload,
+        message_types=_message_types(envelope, headers),
+        exchange=exchange,
+        correlation_id=_text(correlation),
+        request_id=_text(envelope.get("requestid") or headers.get("requestid")),
+        problem=problem,
     )
-    return Delivery(message_id=message_id, conversation_id=str(conversation)[:128], payload=document,
-                    message_types=_message_types(envelope, headers))

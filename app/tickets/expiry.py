@@ -11,13 +11,12 @@ from uuid import UUID
 
 from sqlalchemy import text
 
-from app import metrics
+from app import metrics, outbox
 from app.context import origin
 from app.extensions import db
-from app.messaging import outbox
-from app.messaging.contracts import TicketHoldExpiredEvent
 from app.models import TicketStatus
 from app.tickets.changes import move_tickets
+from app.tickets.events import Happened
 from app.tickets.transaction import transaction
 
 EXPIRED_SQL = text(
@@ -43,7 +42,7 @@ class ExpiredHold:
 def release_expired_batch(*, batch_size):
     """Release up to `batch_size` expired holds in one transaction; return them by booking.
 
-    Each booking's expiry is announced with `TicketHoldExpiredEvent`.
+    Each booking's expiry is recorded as `HoldExpired`.
     """
     with origin(source="sweeper"), transaction():
         rows = db.session.execute(EXPIRED_SQL, {"batch_size": batch_size}).all()
@@ -56,8 +55,8 @@ def release_expired_batch(*, batch_size):
         expired = [ExpiredHold(booking, event, sorted(ids)) for (booking, event), ids in grouped.items()]
         for hold in expired:
             if hold.booking_id is not None:
-                outbox.publish(TicketHoldExpiredEvent, booking_id=hold.booking_id, event_id=hold.event_id,
-                               ticket_ids=hold.ticket_ids)
+                outbox.record(Happened.HOLD_EXPIRED, booking_id=hold.booking_id, event_id=hold.event_id,
+                              ticket_ids=hold.ticket_ids)
     metrics.HOLDS_EXPIRED.inc(len(rows))
     return expired
 

@@ -12,13 +12,12 @@ from flask import current_app
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
-from app import metrics
+from app import metrics, outbox
 from app.errors import HoldUnavailable, InvalidRequest
 from app.extensions import db
-from app.messaging import outbox
-from app.messaging.contracts import TicketHeldEvent
 from app.models import TicketStatus
 from app.tickets.changes import hold_available, lock_tickets, move_tickets
+from app.tickets.events import Happened
 from app.tickets.locking import keys_for, redis_locks
 from app.tickets.transaction import transaction
 
@@ -140,7 +139,7 @@ def hold_tickets(*, event_id, booking_id, number_of_tickets=None, ticket_ids=Non
 
     Free means Available, or Held with an expired deadline. If the booking already holds
     tickets of this event, those are returned and nothing changes. Either way the hold
-    is announced with `TicketHeldEvent`.
+    is recorded as `TicketsHeld`.
 
     :raises InvalidRequest: neither or both of `number_of_tickets` and `ticket_ids`, a bad
         `hold_seconds`, or tickets of another event.
@@ -161,8 +160,8 @@ def hold_tickets(*, event_id, booking_id, number_of_tickets=None, ticket_ids=Non
             else:
                 result = "held"
                 hold = _hold_new(event_id, booking_id, number_of_tickets, ticket_ids, seconds)
-            outbox.publish(TicketHeldEvent, booking_id=booking_id, event_id=event_id,
-                           ticket_ids=hold.ticket_ids, held_until=hold.held_until)
+            outbox.record(Happened.TICKETS_HELD, booking_id=booking_id, event_id=event_id,
+                          ticket_ids=hold.ticket_ids, held_until=hold.held_until)
     except HoldUnavailable:
         metrics.HOLDS.labels("unavailable").inc()
         raise

@@ -3,11 +3,10 @@
 from collections import defaultdict
 from dataclasses import dataclass
 
-from app import metrics
-from app.messaging import outbox
-from app.messaging.contracts import TicketReservedEvent, TicketsReleasedEvent
+from app import metrics, outbox
 from app.models import TicketStatus
 from app.tickets.changes import lock_tickets, move_tickets
+from app.tickets.events import Happened
 from app.tickets.locking import keys_for, redis_locks
 from app.tickets.transaction import transaction
 
@@ -45,8 +44,8 @@ def reserve_tickets(*, event_id, ticket_ids, booking_id=None):
     """Reserve every ticket or none; return the outcome.
 
     Each ticket must belong to `event_id` and be Available, Held by `booking_id`,
-    or Held with an expired hold. A reservation for a booking is announced with
-    `TicketReservedEvent`.
+    or Held with an expired hold. A reservation for a booking is recorded as
+    `TicketsReserved`.
 
     :raises Busy: the tickets are locked by another request for longer than the bounded wait.
     """
@@ -64,18 +63,19 @@ def _reserve(event_id, ticket_ids, booking_id):
         return Outcome(False, f"Tickets cannot be reserved: {described}.")
     move_tickets(ticket_ids, to_status=TicketStatus.RESERVED, booking_id=booking_id, keep_owner=False)
     if booking_id is not None:
-        outbox.publish(TicketReservedEvent, booking_id=booking_id, event_id=event_id, ticket_ids=sorted(ticket_ids))
+        outbox.record(Happened.TICKETS_RESERVED, booking_id=booking_id, event_id=event_id,
+                      ticket_ids=sorted(ticket_ids))
     return Outcome(True)
 
 
 def _announce_release(event_id, released):
-    """Publish one `TicketsReleasedEvent` per booking that owned released tickets."""
+    """Record one `TicketsReleased` per booking that owned released tickets."""
     by_booking = defaultdict(list)
     for ticket in released:
         if ticket.booking_id is not None:
             by_booking[ticket.booking_id].append(ticket.id)
     for booking_id, ids in by_booking.items():
-        outbox.publish(TicketsReleasedEvent, booking_id=booking_id, event_id=event_id, ticket_ids=sorted(ids))
+        outbox.record(Happened.TICKETS_RELEASED, booking_id=booking_id, event_id=event_id, ticket_ids=sorted(ids))
 
 
 def release_tickets(*, event_id, ticket_ids, booking_id=None):
@@ -109,7 +109,7 @@ def release_booking_tickets(*, event_id, booking_id, ticket_ids):
 
     Tickets the booking no longer owns (its hold expired and was taken, or they were
     already released) are left alone, so the saga's compensation always completes.
-    The release is announced with `TicketsReleasedEvent`, even when nothing was left.
+    The release is recorded as `TicketsReleased`, even when nothing was left.
 
     :raises Busy: the tickets are locked by another request for longer than the bounded wait.
     """
@@ -122,6 +122,6 @@ def release_booking_tickets(*, event_id, booking_id, ticket_ids):
         )
         if owned:
             move_tickets(owned, to_status=TicketStatus.AVAILABLE)
-        outbox.publish(TicketsReleasedEvent, booking_id=booking_id, event_id=event_id, ticket_ids=owned)
+        outbox.record(Happened.TICKETS_RELEASED, booking_id=booking_id, event_id=event_id, ticket_ids=owned)
     metrics.RELEASES.labels("done" if owned else "nothing-owned").inc()
     return owned

@@ -7,10 +7,11 @@ import uuid
 import pika
 from pika.exceptions import AMQPConnectionError, AMQPError, ChannelClosedByBroker
 
-from app.messaging.contracts import PUBLISHED
+from app.messaging.contracts import readme
+from app.messaging.wire import as_guid
 from tests.messaging.listener import Listener, Received
 
-ANSWER_TYPES = tuple(contract.type_name() for contract in PUBLISHED)
+ANSWER_TYPES = tuple(contract.type_name() for contract in readme.PUBLISHED)
 CONNECT_SECONDS = 30
 
 
@@ -22,8 +23,8 @@ def assert_wire_format(message, type_name, *, namespace, booking_id, conversatio
     assert message.properties.delivery_mode == 2
     assert headers["MT-MessageType"] == f"urn:message:{namespace}:{type_name}"
     assert str(uuid.UUID(headers["MessageId"])) == headers["MessageId"] == message.properties.message_id
-    assert headers["CorrelationId"] == str(booking_id)
-    assert headers["ConversationId"] == str(conversation_id)
+    assert headers["CorrelationId"] == str(booking_id) == message.properties.correlation_id
+    assert headers["ConversationId"] == str(as_guid(conversation_id))
     assert all(key[:1].islower() for key in message.body), message.body
 
 
@@ -64,7 +65,8 @@ class Broker:
             self.connection.close()
 
     def exchange(self, type_name):
-        return f"{self.namespace}:{type_name}"
+        """Return a type's exchange: `type_name` in the run's namespace, or as given when it names its own."""
+        return type_name if ":" in type_name else f"{self.namespace}:{type_name}"
 
     def publish(self, exchange, body, *, content_type="application/json", message_id=None, headers=None):
         """Publish one persistent message and wait for the broker's confirm."""

@@ -5,9 +5,9 @@ import uuid
 
 from sqlalchemy import text
 
+from app import outbox
 from app.extensions import db
-from app.messaging import outbox
-from app.messaging.contracts import TicketsReleasedEvent
+from app.tickets.events import Happened
 from app.tickets.transaction import transaction
 
 
@@ -48,7 +48,7 @@ class Database:
             try:
                 with transaction():
                     for booking in bookings:
-                        outbox.publish(TicketsReleasedEvent, booking_id=booking, event_id=1, ticket_ids=[])
+                        outbox.record(Happened.TICKETS_RELEASED, booking_id=booking, event_id=1, ticket_ids=[])
             finally:
                 db.session.remove()
         return {str(booking) for booking in bookings}

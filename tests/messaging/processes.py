@@ -13,7 +13,7 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-QUEUES = ("event-published", "hold-tickets", "reserve-tickets", "release-tickets")
+QUEUES = ("event-published", "hold-tickets", "reserve-tickets", "release-tickets", "create-event-ticket")
 READY_SECONDS = 30
 
 

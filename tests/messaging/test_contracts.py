@@ -1,13 +1,14 @@
-"""Message contracts: names read in any case, unknown fields ignored, bad values refused."""
+"""Message contracts: names read in any case, unknown fields ignored, .NET shapes accepted, bad values refused."""
 
 import uuid
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 
 import marshmallow as ma
 import pytest
 
-from app.messaging.contracts import (
-    CONSUMED,
-    PUBLISHED,
+from app.messaging.contracts import CONSUMED, PUBLISHED, ticketer
+from app.messaging.contracts.readme import (
     EventPublishedEvent,
     HoldTicketsRequest,
     ReleaseTicketsRequest,
@@ -42,7 +43,50 @@ def test_optional_properties_of_a_hold_may_be_absent_or_null():
     parsed = HoldTicketsRequest.parse({"BookingId": BOOKING, "EventId": 1, "NumberOfTickets": 2,
                                        "CustomerId": None, "HoldSeconds": None})
     assert parsed["number_of_tickets"] == 2 and parsed["hold_seconds"] is None
-    assert "ticket_ids" not in HoldTicketsRequest.parse({"bookingId": BOOKING, "eventId": 1, "numberOfTickets": 2})
+    assert HoldTicketsRequest.parse({"bookingId": BOOKING, "eventId": 1, "numberOfTickets": 2})["ticket_ids"] is None
+
+
+OTHER = "2f1a9c4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b"
+
+
+@pytest.mark.parametrize(("count", "ids", "by_count", "by_ids"), [
+    (2, None, 2, None),
+    (2, [], 2, None),
+    (2, [TICKET, OTHER], None, [TICKET, OTHER]),
+    (0, [TICKET, OTHER], None, [TICKET, OTHER]),
+    (None, [TICKET], None, [TICKET]),
+], ids=["count-ids-null", "count-ids-empty", "both-equal", "count-zero-with-ids", "count-null-with-ids"])
+@pytest.mark.parametrize("contract", [HoldTicketsRequest, ticketer.HoldTickets])
+def test_a_hold_in_the_shape_a_dotnet_record_serializes_is_read(contract, count, ids, by_count, by_ids):
+    parsed = contract.parse({"bookingId": BOOKING, "eventId": 1, "numberOfTickets": count, "ticketIds": ids,
+                             "customerId": "", "holdSeconds": None})
+    assert parsed["number_of_tickets"] == by_count
+    assert parsed["ticket_ids"] == (by_ids and [uuid.UUID(i) for i in by_ids])
+    assert parsed["customer_id"] is None
+
+
+@pytest.mark.parametrize(("count", "ids", "message"), [
+    (0, None, "Give numberOfTickets or ticketIds"),
+    (None, [], "Give numberOfTickets or ticketIds"),
+    (3, [TICKET], "numberOfTickets is 3 but 1 ticketIds"),
+])
+def test_a_hold_that_says_neither_or_contradicts_itself_is_refused(count, ids, message):
+    with pytest.raises(ma.ValidationError, match=message):
+        ticketer.HoldTickets.parse({"bookingId": BOOKING, "eventId": 1, "numberOfTickets": count, "ticketIds": ids})
+
+
+@pytest.mark.parametrize(("given", "read"), [
+    ("", None), (None, None), ("cust-1", "cust-1"), (BOOKING, BOOKING), (42, "42"),
+])
+def test_a_customer_id_is_text_or_nothing(given, read):
+    body = {"bookingId": BOOKING, "eventId": 1, "ticketIds": [TICKET], "customerId": given}
+    assert ticketer.ReserveTickets.parse(body)["customer_id"] == read
+
+
+@pytest.mark.parametrize("given", [True, {"id": 1}, "x" * 129])
+def test_a_customer_id_of_another_kind_is_refused(given):
+    with pytest.raises(ma.ValidationError, match="customerId"):
+        ticketer.ReserveTickets.parse({"bookingId": BOOKING, "eventId": 1, "ticketIds": [], "customerId": given})
 
 
 @pytest.mark.parametrize(
@@ -59,6 +103,8 @@ def test_optional_properties_of_a_hold_may_be_absent_or_null():
         (HoldTicketsRequest, {"bookingId": BOOKING, "eventId": 1, "holdSeconds": 0, "numberOfTickets": 1},
          "holdSeconds"),
         (HoldTicketsRequest, {"bookingId": BOOKING, "eventId": 1, "ticketIds": ["x"]}, "ticketIds"),
+        (ticketer.HoldTickets, {"bookingId": BOOKING, "eventId": 1, "numberOfTickets": "2"}, "numberOfTickets"),
+        (ticketer.ReserveTickets, {"bookingId": BOOKING, "eventId": 1, "ticketIds": None}, "ticketIds"),
         (ReserveTicketsRequest, {"bookingId": BOOKING, "eventId": 1}, "ticketIds"),
         (ReserveTicketsRequest, {"bookingId": BOOKING, "eventId": 1, "ticketIds": [TICKET] * 1001}, "ticketIds"),
         (ReleaseTicketsRequest, {"bookingId": BOOKING, "eventId": 1, "ticketIds": TICKET}, "ticketIds"),
@@ -80,23 +126,49 @@ def test_a_body_that_is_not_an_object_is_refused(body):
         HoldTicketsRequest.parse(body)
 
 
-def test_events_render_in_camel_case():
+def test_events_render_in_camel_case_with_utc_times():
+    two_hours_east = timezone(timedelta(hours=2))
     held = TicketHeldEvent.render(booking_id=uuid.UUID(BOOKING), event_id=4, ticket_ids=[uuid.UUID(TICKET)],
-                                  held_until=None)
-    assert held == {"bookingId": BOOKING, "eventId": 4, "ticketIds": [TICKET], "heldUntil": None}
+                                  held_until=datetime(2026, 5, 1, 14, 0, 1, 500000, tzinfo=two_hours_east))
+    assert held == {"bookingId": BOOKING, "eventId": 4, "ticketIds": [TICKET], "heldUntil": "2026-05-01T12:00:01.5Z"}
     failed = TicketHoldFailedEvent.render(booking_id=uuid.UUID(BOOKING), event_id=4, reason="none left",
                                           requested=2, available=1)
     assert failed == {"bookingId": BOOKING, "eventId": 4, "reason": "none left", "requested": 2, "available": 1}
 
 
-def test_type_names_are_the_contract_names_masstransit_peers_use():
-    assert {queue: contract.type_name() for queue, contract in CONSUMED.items()} == {
-        "event-published": "EventPublishedEvent",
-        "hold-tickets": "HoldTicketsRequest",
-        "reserve-tickets": "ReserveTicketsRequest",
-        "release-tickets": "ReleaseTicketsRequest",
+def test_ticketer_answers_are_the_dotnet_records_with_decimals_as_strings():
+    reserved = ticketer.TicketsReservedEvent.render(
+        booking_id=BOOKING, event_id=4, ticket_ids=[TICKET], number_of_tickets=1, total_price=Decimal("25"),
+        booking_date=datetime(2026, 5, 1, 12, 0, tzinfo=UTC))
+    assert reserved == {"bookingId": BOOKING, "eventId": 4, "ticketIds": [TICKET], "numberOfTickets": 1,
+                        "totalPrice": "25.00", "bookingDate": "2026-05-01T12:00:00Z"}
+    confirmed = ticketer.BookingConfirmedEvent.render(
+        booking_id=BOOKING, customer_id=None, event_id=4, number_of_tickets=1,
+        created_at="2026-05-01T12:00:00+00:00", booking_confirmed_at="2026-05-01T12:00:00.25+00:00")
+    assert confirmed == {"bookingId": BOOKING, "customerId": "", "eventId": 4, "numberOfTickets": 1,
+                         "createdAt": "2026-05-01T12:00:00Z", "bookingConfirmedAt": "2026-05-01T12:00:00.25Z"}
+
+
+def test_type_names_are_the_contract_names_the_peers_use():
+    namespace = "Ticketer.Contracts"
+    assert {queue: [c.full_name(namespace) for c in contracts] for queue, contracts in CONSUMED.items()} == {
+        "event-published": ["Ticketer.Contracts:EventPublishedEvent"],
+        "hold-tickets": ["Ticketer.Contracts:HoldTicketsRequest", "SharedLibrary.Contracts.Messages:HoldTickets"],
+        "reserve-tickets": ["Ticketer.Contracts:ReserveTicketsRequest",
+                            "SharedLibrary.Contracts.Messages:ReserveTickets"],
+        "release-tickets": ["Ticketer.Contracts:ReleaseTicketsRequest",
+                            "SharedLibrary.Contracts.Messages:ReleaseTickets"],
+        "create-event-ticket": ["TicketService.Contracts.Messages:CreateEventTicket"],
     }
-    assert [contract.type_name() for contract in PUBLISHED] == [
-        "TicketHeldEvent", "TicketHoldFailedEvent", "TicketReservedEvent",
-        "TicketReservationFailedEvent", "TicketsReleasedEvent", "TicketHoldExpiredEvent",
+    assert [contract.urn(namespace) for contract in PUBLISHED] == [
+        "urn:message:Ticketer.Contracts:TicketHeldEvent",
+        "urn:message:Ticketer.Contracts:TicketHoldFailedEvent",
+        "urn:message:Ticketer.Contracts:TicketReservedEvent",
+        "urn:message:Ticketer.Contracts:TicketReservationFailedEvent",
+        "urn:message:Ticketer.Contracts:TicketsReleasedEvent",
+        "urn:message:Ticketer.Contracts:TicketHoldExpiredEvent",
+        "urn:message:SharedLibrary.Contracts.Events:TicketsReservedEvent",
+        "urn:message:SharedLibrary.Contracts.Events:TicketReservationFailedEvent",
+        "urn:message:SharedLibrary.Contracts.Events:BookingConfirmedEvent",
+        "urn:message:SharedLibrary.Contracts.Events:BookingFailedEvent",
     ]

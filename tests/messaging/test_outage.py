@@ -28,7 +28,7 @@ def durable_listener(broker):
 
 def unpublished(database, bookings):
     rows = database.rows(
-        "SELECT body->>'bookingId' AS booking, published_at FROM outbox_messages WHERE message_type = 'TicketHeldEvent'"
+        "SELECT body->>'booking_id' AS booking, published_at FROM outbox_messages WHERE message_type = 'TicketsHeld'"
     )
     return {row.booking for row in rows if row.booking in bookings and row.published_at is None}
 

@@ -66,17 +66,17 @@ CASES = {
     "hold-event-id-text": (
         HOLD, lambda s: as_raw(HOLD, request_body(s, eventId=str(s.event_id), numberOfTickets=1)), "eventId"),
     "hold-neither-count-nor-ids": (HOLD, lambda s: as_raw(HOLD, request_body(s)), "numberOfTickets or ticketIds"),
-    "hold-both-count-and-ids": (
-        HOLD, lambda s: as_raw(HOLD, request_body(s, numberOfTickets=1, ticketIds=s.tickets[:1])),
+    "hold-count-contradicts-ids": (
+        HOLD, lambda s: as_raw(HOLD, request_body(s, numberOfTickets=2, ticketIds=s.tickets[:1])),
+        "numberOfTickets is 2 but 1 ticketIds"),
+    "hold-count-zero-ids-null": (
+        HOLD, lambda s: as_raw(HOLD, request_body(s, numberOfTickets=0, ticketIds=None)),
         "numberOfTickets or ticketIds"),
     "hold-seconds-over-the-maximum": (
         HOLD, lambda s: as_raw(HOLD, request_body(s, numberOfTickets=1, holdSeconds=10**6)), "holdSeconds"),
     "hold-ticket-of-another-event": (
         HOLD, lambda s: as_envelope(s, HOLD, request_body(s, ticketIds=[s.tickets[0], s.foreign_ticket])),
         "do not belong to event"),
-    "hold-unknown-message-type": (
-        HOLD, lambda s: as_envelope(s, HOLD, request_body(s, ticketIds=s.tickets[:1]), message_type=RESERVE),
-        RESERVE),
     "reserve-ticket-of-another-event": (
         RESERVE, lambda s: as_raw(RESERVE, request_body(s, ticketIds=[s.tickets[0], s.foreign_ticket])),
         "do not belong to event"),
@@ -88,12 +88,15 @@ CASES = {
     "release-bad-json": (RELEASE, lambda s: poison_bytes(RELEASE, b"}{", ENVELOPE), "not JSON"),
     "published-no-tickets": (
         PUBLISHED, lambda s: as_raw(PUBLISHED, {"eventId": s.event_id, "numberOfTickets": 0}), "numberOfTickets"),
-    "published-unknown-message-type": (
-        PUBLISHED,
-        lambda s: as_envelope(s, PUBLISHED, {"eventId": s.event_id + 1, "numberOfTickets": 2}, message_type=HOLD),
-        HOLD),
     "published-again-with-another-number": (
         PUBLISHED, lambda s: as_raw(PUBLISHED, {"eventId": s.event_id, "numberOfTickets": 9}), "numberOfTickets"),
+}
+SKIPPED = {
+    "hold-of-a-reserve-type": (
+        HOLD, lambda s: as_envelope(s, HOLD, request_body(s, ticketIds=s.tickets[:1]), message_type=RESERVE)),
+    "published-of-a-hold-type": (
+        PUBLISHED,
+        lambda s: as_envelope(s, PUBLISHED, {"eventId": s.event_id + 1, "numberOfTickets": 2}, message_type=HOLD)),
 }
 QUEUES = {HOLD: "hold-tickets", RESERVE: "reserve-tickets", RELEASE: "release-tickets", PUBLISHED: "event-published"}
 
@@ -154,6 +157,29 @@ def test_a_poison_message_goes_to_the_error_queue_and_the_next_one_is_processed(
     assert faulted.headers["MT-Fault-ExceptionType"]
     after = snapshot(database, scene)
     assert after["tickets"] == before["tickets"] and after["foreign"] == before["foreign"]
-    assert database.inbox_count(queue, poison.message_id) == 0
-    assert after["inbox"] == before["inbox"] + 1
-    assert after["outbox"] == before["outbox"] + (0 if type_name == PUBLISHED else 1), "the poison was answered"
+    assert database.inbox_count(queue, poison.message_id) == 1, "the poison is answered once"
+    assert database.scalar(
+        "SELECT count(*) FROM outbox_messages WHERE message_type = 'MessageFaulted'"
+        " AND headers->'message'->>'messageId' = :m", m=poison.message_id) == 1
+
+
+@pytest.mark.parametrize("case", SKIPPED.values(), ids=SKIPPED.keys())
+def test_a_message_of_a_type_the_queue_does_not_consume_is_skipped(case, scene, broker, answers, database):
+    type_name, build = case
+    queue = QUEUES[type_name]
+    skipped = build(scene)
+    skipped = replace(skipped, amqp_message_id=skipped.message_id)
+    before = snapshot(database, scene)
+    broker.send(skipped)
+    booking_id = uuid.uuid4()
+    broker.send(good_message(type_name, scene, booking_id))
+    assert went_on(type_name, database, answers, scene, booking_id)
+
+    moved = broker.take(f"{queue}_skipped", skipped.message_id)
+    assert moved is not None, f"nothing in {queue}_skipped"
+    assert moved.raw_body == skipped.body
+    assert moved.headers["MT-Reason"] == "dead-letter"
+    assert not any(key.startswith("MT-Fault-") for key in moved.headers)
+    after = snapshot(database, scene)
+    assert after["tickets"] == before["tickets"] and after["foreign"] == before["foreign"]
+    assert database.inbox_count(queue, skipped.message_id) == 0

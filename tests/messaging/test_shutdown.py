@@ -77,7 +77,7 @@ def test_sigterm_during_a_burst_leaves_every_event_published_once_or_waiting(spa
     code, seconds = stopped_within(relay, 10)
     assert code == 0 and seconds < 3
     published = {row.booking for row in database.rows(
-        "SELECT body->>'bookingId' AS booking FROM outbox_messages WHERE published_at IS NOT NULL")}
+        "SELECT body->>'booking_id' AS booking FROM outbox_messages WHERE published_at IS NOT NULL")}
     assert 0 < len(published) < len(bookings), "the relay was not stopped in the middle"
     time.sleep(0.3)
     listener.drain()

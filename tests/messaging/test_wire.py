@@ -6,7 +6,7 @@ import uuid
 import pika
 import pytest
 
-from app.messaging.wire import PoisonMessage, unwrap
+from app.messaging.wire import unwrap
 
 RAW = "application/json"
 ENVELOPE = "application/vnd.masstransit+json"
@@ -90,13 +90,16 @@ def test_the_envelopes_conversation_comes_first_and_is_cut_to_128_characters():
         (RAW, b'{"eventId": 1,', "not JSON"),
         (RAW, b"\xff\xfe\x00", "not JSON"),
         (ENVELOPE, b"", "not JSON"),
-        (ENVELOPE, body({"messageId": str(uuid.uuid4()), "messageType": ["urn:message:X:Y"]}), "without a message"),
+        (ENVELOPE, body({"messageType": ["urn:message:X:Y"], "sentTime": None}), "without a message"),
         (ENVELOPE, body([PAYLOAD]), "without a message"),
     ],
 )
-def test_an_unreadable_delivery_is_poison(content_type, raw_body, reason):
-    with pytest.raises(PoisonMessage, match=reason):
-        unwrap("event-published", properties(content_type), raw_body)
+def test_an_unreadable_delivery_says_why_and_still_has_its_id(content_type, raw_body, reason):
+    message_id = uuid.uuid4()
+    delivery = unwrap("event-published", properties(content_type, message_id=str(message_id)), raw_body)
+    assert reason in delivery.problem
+    assert delivery.payload is None
+    assert delivery.message_id == message_id
 
 
 @pytest.mark.parametrize(

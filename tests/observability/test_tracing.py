@@ -14,6 +14,7 @@ from app.extensions import db
 from app.logs import json_handler
 from app.messaging.handlers import process_delivery
 from app.messaging.relay import publish_pending
+from app.messaging.wire import as_guid
 
 RABBITMQ = "amqp://guest:guest@127.0.0.1:5672/%2F"
 
@@ -72,18 +73,20 @@ def test_one_trace_runs_from_the_request_through_sql_to_the_published_message(
 
     (headers,) = outbox_headers(app)
     assert trace_id_of(headers["traceparent"]) == trace_id
-    assert headers["ConversationId"] == "corr-trace-1"
-    assert headers["CorrelationId"] == booking
+    assert headers["correlationId"] == "corr-trace-1"
 
     broker.exchange_declare(f"{namespace}:TicketHeldEvent", exchange_type="fanout", durable=True)
     queue = broker.queue_declare("", exclusive=True).method.queue
     broker.queue_bind(queue, f"{namespace}:TicketHeldEvent")
     broker.confirm_delivery()
     with app.app_context():
-        assert publish_pending(broker, namespace, 10) == 1
+        assert publish_pending(broker, app.config, 10) == 1
     _, properties, body = broker.basic_get(queue, auto_ack=True)
     assert trace_id_of(properties.headers["traceparent"]) == trace_id
-    assert properties.headers["ConversationId"] == "corr-trace-1"
+    assert trace_id_of(properties.headers["MT-Activity-Id"]) == trace_id
+    assert properties.headers["X-Correlation-ID"] == "corr-trace-1"
+    assert properties.headers["ConversationId"] == str(as_guid("corr-trace-1"))
+    assert properties.headers["CorrelationId"] == booking
     assert properties.headers["MT-MessageType"] == f"urn:message:{namespace}:TicketHeldEvent"
     assert json.loads(body)["bookingId"] == booking
 
@@ -104,7 +107,22 @@ def test_a_consumed_message_continues_its_sender_s_trace(namespaced_app, spans, 
     assert [format(s.context.trace_id, "032x") for s in consumer] == [sender_trace]
     (headers,) = outbox_headers(app)
     assert trace_id_of(headers["traceparent"]) == sender_trace
-    assert headers["ConversationId"] == "conv-7"
+    assert headers["correlationId"] == headers["message"]["conversationId"] == "conv-7"
+
+
+def test_a_consumed_message_continues_a_masstransit_activity(namespaced_app, spans, event_id, make_tickets):
+    app = namespaced_app
+    make_tickets(event_id, 1)
+    sender_trace = uuid.uuid4().hex
+    properties = pika.BasicProperties(
+        content_type="application/json", message_id=str(uuid.uuid4()),
+        headers={"MT-Activity-Id": f"00-{sender_trace}-{uuid.uuid4().hex[:16]}-01"},
+    )
+    body = json.dumps({"bookingId": str(uuid.uuid4()), "eventId": event_id, "numberOfTickets": 1}).encode()
+    with app.app_context():
+        assert process_delivery("hold-tickets", properties, body).action == "ack"
+    consumer = [s for s in spans.get_finished_spans() if s.kind == SpanKind.CONSUMER]
+    assert [format(s.context.trace_id, "032x") for s in consumer] == [sender_trace]
 
 
 def test_log_lines_are_json_with_the_correlation_and_trace_ids(namespaced_app, event_id):

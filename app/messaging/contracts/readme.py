@@ -1,0 +1,110 @@
+"""The `readme` set: the original README's message names, in the namespace `MESSAGE_NAMESPACE`."""
+
+from marshmallow import fields, validate
+
+from app.messaging.contracts.base import (
+    Contract,
+    HoldRequest,
+    UtcTime,
+    booking_id,
+    event_id,
+    number_of_tickets,
+    ticket_ids,
+)
+
+SET = "readme"
+
+
+class ReadmeContract(Contract):
+    """A contract of the `readme` set."""
+
+    contract_set = SET
+
+
+class EventPublishedEvent(ReadmeContract):
+    """An event went on sale: create its tickets."""
+
+    event_id = event_id()
+    number_of_tickets = number_of_tickets(required=True, validate=validate.Range(min=1))
+
+
+class HoldTicketsRequest(HoldRequest, ReadmeContract):
+    """Hold seats for a booking, by quantity or by id."""
+
+
+class ReserveTicketsRequest(ReadmeContract):
+    """Reserve a booking's tickets."""
+
+    booking_id = booking_id()
+    event_id = event_id()
+    ticket_ids = ticket_ids(required=True)
+
+
+class ReleaseTicketsRequest(ReadmeContract):
+    """Release a booking's tickets."""
+
+    booking_id = booking_id()
+    event_id = event_id()
+    ticket_ids = ticket_ids(required=True)
+    reason = fields.String(allow_none=True)
+
+
+class TicketHeldEvent(ReadmeContract):
+    """The booking holds these tickets until `heldUntil`."""
+
+    booking_id = booking_id()
+    event_id = event_id()
+    ticket_ids = ticket_ids(required=True)
+    held_until = UtcTime(data_key="heldUntil")
+
+
+class TicketHoldFailedEvent(ReadmeContract):
+    """The booking's hold could not be made; nothing changed."""
+
+    booking_id = booking_id()
+    event_id = event_id()
+    reason = fields.String()
+    requested = fields.Integer()
+    available = fields.Integer()
+
+
+class TicketReservedEvent(ReadmeContract):
+    """The booking's tickets are reserved."""
+
+    booking_id = booking_id()
+    event_id = event_id()
+    ticket_ids = ticket_ids(required=True)
+
+
+class TicketReservationFailedEvent(ReadmeContract):
+    """The booking's tickets could not be reserved; nothing changed."""
+
+    booking_id = booking_id()
+    event_id = event_id()
+    reason = fields.String()
+
+
+class TicketsReleasedEvent(ReadmeContract):
+    """These tickets of the booking are Available again."""
+
+    booking_id = booking_id()
+    event_id = event_id()
+    ticket_ids = ticket_ids(required=True)
+
+
+class TicketHoldExpiredEvent(ReadmeContract):
+    """The booking's hold ran out; the tickets are Available again."""
+
+    booking_id = booking_id()
+    event_id = event_id()
+    ticket_ids = ticket_ids(required=True)
+
+
+PUBLISHED = (
+    TicketHeldEvent,
+    TicketHoldFailedEvent,
+    TicketReservedEvent,
+    TicketReservationFailedEvent,
+    TicketsReleasedEvent,
+    TicketHoldExpiredEvent,
+)
