@@ -20,7 +20,6 @@ import psycopg2.pool
 import statements as sql
 from flask import Flask, Response, request
 
-NAMESPACE = "Ticketer.Contracts"
 HOLD_SECONDS = 600.0
 OPTIONS = "-c statement_timeout=60000 -c lock_timeout=2000 -c timezone=UTC -c application_name=bench-baseline"
 
@@ -112,12 +111,10 @@ def _hold(cursor, event_id, booking_id, number, ticket_ids):
 
 
 def _announce(cursor, event_id, booking_id, ticket_ids, held_until):
-    message_id = str(uuid.uuid4())
-    body = {"bookingId": booking_id, "eventId": event_id, "ticketIds": ticket_ids, "heldUntil": held_until}
-    headers = {"MT-MessageType": f"urn:message:{NAMESPACE}:TicketHeldEvent", "MessageId": message_id,
-               "CorrelationId": booking_id, "ConversationId": message_id}
-    cursor.execute(sql.OUTBOX, {"message_id": message_id, "message_type": "TicketHeldEvent",
-                                "body": json.dumps(body, default=str), "headers": json.dumps(headers)})
+    facts = {"booking_id": booking_id, "event_id": event_id, "ticket_ids": ticket_ids, "held_until": held_until}
+    context = {"correlationId": None, "message": None}
+    cursor.execute(sql.OUTBOX, {"kind": "TicketsHeld", "facts": json.dumps(facts, default=str),
+                                "context": json.dumps(context)})
 
 
 @app.post("/hold")

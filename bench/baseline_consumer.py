@@ -12,13 +12,11 @@ the times of the first delivery and of the last ack.
 import argparse
 import json
 import time
-import uuid
 
 import pika
 import psycopg2
 import statements as sql
 
-NAMESPACE = "Ticketer.Contracts"
 INBOX = "bench-baseline"
 
 
@@ -42,13 +40,12 @@ def hold_applier(dsn):
                 "booking_id": booking_id, "keep_owner": False, "hold_seconds": 600.0,
                 "source": "consumer:hold-tickets", "correlation_id": booking_id})
             moved = cursor.fetchall()
-            answer = {"bookingId": booking_id, "eventId": event_id, "ticketIds": sorted(row[0] for row in moved),
-                      "heldUntil": moved[0][4] if moved else None}
-            answer_id = str(uuid.uuid4())
-            headers = {"MT-MessageType": f"urn:message:{NAMESPACE}:TicketHeldEvent", "MessageId": answer_id,
-                       "CorrelationId": booking_id, "ConversationId": message_id}
-            cursor.execute(sql.OUTBOX, {"message_id": answer_id, "message_type": "TicketHeldEvent",
-                                        "body": json.dumps(answer, default=str), "headers": json.dumps(headers)})
+            facts = {"booking_id": booking_id, "event_id": event_id, "ticket_ids": sorted(row[0] for row in moved),
+                     "held_until": moved[0][4] if moved else None}
+            context = {"correlationId": message_id, "message": {"queue": "hold-tickets", "contractSet": "readme",
+                                                                 "messageId": message_id}}
+            cursor.execute(sql.OUTBOX, {"kind": "TicketsHeld", "facts": json.dumps(facts, default=str),
+                                        "context": json.dumps(context)})
 
     return apply
 

@@ -3,7 +3,7 @@
 - oversold seats: seats promised in 200 answers beyond the seats the database holds;
 - tickets held twice: a ticket moved to Held more than once (two bookings got one seat);
 - counts add up: the event still has its tickets, every held ticket has one audit row,
-  every booking holds the size it asked for and has one TicketHeldEvent in the outbox,
+  every booking holds the size it asked for and has one TicketsHeld row in the outbox,
   and the bookings in the database match the 200 answers (give or take the requests
   in flight when wrk stopped).
 """
@@ -24,7 +24,7 @@ COUNTS_SQL = """
            (SELECT count(*) FROM ticket_status_changes c JOIN tickets h ON h.id = c.ticket_id
              WHERE h.event_id = :e AND c.to_status = 'Held') AS audited,
            (SELECT count(*) FROM outbox_messages
-             WHERE message_type = 'TicketHeldEvent' AND (body->>'eventId')::bigint = :e) AS announced,
+             WHERE message_type = 'TicketsHeld' AND (body->>'event_id')::bigint = :e) AS announced,
            (SELECT count(*) FROM (SELECT booking_id FROM tickets WHERE event_id = :e AND status = 'Held'
                                    GROUP BY booking_id HAVING count(*) <> :size) AS w) AS wrong_size
       FROM tickets WHERE event_id = :e
@@ -47,7 +47,7 @@ def hold_checks(engine, scenario, event_id, *, tickets, ok, in_flight, size=2):
         "tickets": counts["total"] - tickets,
         "audit rows - held": counts["audited"] - counts["held"],
         "held - bookings x size": counts["held"] - counts["bookings"] * size,
-        "TicketHeldEvents - bookings": counts["announced"] - counts["bookings"],
+        "TicketsHeld rows - bookings": counts["announced"] - counts["bookings"],
         "holds of the wrong size": counts["wrong_size"],
         "bookings beyond 200s + in flight": max(0, counts["bookings"] - ok - in_flight),
     }

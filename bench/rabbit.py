@@ -12,8 +12,7 @@ from urllib.parse import quote
 import pika
 from harness import RUN_ID
 
-from app.messaging.contracts import HoldTicketsRequest, TicketHeldEvent, TicketHoldFailedEvent
-from app.messaging.topology import exchange_name, message_type_urn
+from app.messaging.contracts.readme import HoldTicketsRequest, TicketHeldEvent, TicketHoldFailedEvent
 
 NAMESPACE = "Ticketer.Contracts"
 
@@ -57,8 +56,8 @@ def publish_holds(url, event_id, count, *, rate=None):
     With `rate`, paced at that many per second. Returns {bookingId: time sent}.
     """
     sent = {}
-    exchange = exchange_name(NAMESPACE, HoldTicketsRequest)
-    urn = message_type_urn(NAMESPACE, HoldTicketsRequest)
+    exchange = HoldTicketsRequest.full_name(NAMESPACE)
+    urn = HoldTicketsRequest.urn(NAMESPACE)
     started = time.monotonic()
     with connect(url) as connection:
         channel = connection.channel()
@@ -107,8 +106,8 @@ class Answers(threading.Thread):
             channel = connection.channel()
             queue = channel.queue_declare("", exclusive=True).method.queue
             for contract in (TicketHeldEvent, TicketHoldFailedEvent):
-                channel.exchange_declare(exchange_name(NAMESPACE, contract), exchange_type="fanout", durable=True)
-                channel.queue_bind(queue, exchange_name(NAMESPACE, contract))
+                channel.exchange_declare(contract.full_name(NAMESPACE), exchange_type="fanout", durable=True)
+                channel.queue_bind(queue, contract.full_name(NAMESPACE))
             channel.basic_consume(queue, self._arrived, auto_ack=True)
             self.ready.set()
             while not self.stopping.is_set():

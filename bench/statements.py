@@ -1,6 +1,6 @@
 """The service's statements as SQLAlchemy sends them to psycopg2, for the bare baseline.
 
-Copied from app/tickets/holds.py, app/tickets/changes.py, app/messaging/outbox.py and inbox.py, and
+Copied from app/tickets/holds.py, app/tickets/changes.py, app/outbox.py and inbox.py, and
 `session.get(Ticket, id)` (picks ordered by id; the booking's advisory lock taken inside its
 current-hold query; a quantity hold in one statement when there are enough Available seats,
 else the pick of Available then expired seats and the move). `drift()` tells which of them the service
@@ -78,8 +78,8 @@ HOLD_AVAILABLE = _MOVE.format(
     guard="AND (SELECT count(*) FROM old) = %(count)s",
 )
 OUTBOX = """
-    INSERT INTO outbox_messages (message_id, message_type, body, headers)
-    VALUES (%(message_id)s, %(message_type)s, CAST(%(body)s AS jsonb), CAST(%(headers)s AS jsonb))
+    INSERT INTO outbox_messages (message_type, body, headers)
+    VALUES (%(kind)s, CAST(%(facts)s AS jsonb), CAST(%(context)s AS jsonb))
 """
 INBOX_CLAIM = """
     INSERT INTO inbox_messages (consumer, message_id) VALUES (%(consumer)s, %(message_id)s)
@@ -108,7 +108,8 @@ def _service_statements():
     from sqlalchemy.dialects.postgresql import psycopg2  # noqa: PLC0415 - only the drift check needs the app
     from sqlalchemy.sql.elements import TextClause  # noqa: PLC0415
 
-    from app.messaging import inbox, outbox  # noqa: PLC0415
+    from app import outbox  # noqa: PLC0415
+    from app.messaging import inbox  # noqa: PLC0415
     from app.tickets import changes, holds  # noqa: PLC0415
 
     dialect = psycopg2.dialect()

@@ -43,7 +43,7 @@ def _counted(counter, outcome):
 def reserve_tickets(*, event_id, ticket_ids, booking_id=None):
     """Reserve every ticket or none; return the outcome.
 
-    Each ticket must belong to `event_id` and be Available, Held by `booking_id`,
+    At least one ticket; each must belong to `event_id` and be Available, Held by `booking_id`,
     or Held with an expired hold. A reservation for a booking is recorded as
     `TicketsReserved`.
 
@@ -54,6 +54,8 @@ def reserve_tickets(*, event_id, ticket_ids, booking_id=None):
 
 
 def _reserve(event_id, ticket_ids, booking_id):
+    if not ticket_ids:
+        return Outcome(False, "No tickets to reserve.")
     tickets, refused = _lock_event_tickets(event_id, ticket_ids)
     if tickets is None:
         return refused

@@ -156,6 +156,22 @@ def test_an_invalid_hold_is_faulted_and_still_answered(
     assert database.ticket_rows(small_event_id) == before
 
 
+def test_a_faulted_message_delivered_twice_is_answered_once(
+    contracts, services, broker, listener, small_event_id
+):
+    saga = Saga(broker, listener, contracts, form="envelope")
+    sent = saga.publish(contracts.hold, hold_payload(contracts, saga.booking_id, small_event_id, 0))
+    broker.send(sent, exchange=contracts.hold)
+
+    assert len(saga.answers(*contracts.hold_failed, count=len(contracts.hold_failed))) == len(contracts.hold_failed)
+    faults = f"MassTransit:Fault--{contracts.hold}--"
+    broker.connection.sleep(2 * SETTLE_SECONDS)
+    listener.drain()
+    assert len([m for m in listener.messages if m.exchange == faults
+                and read_answer(m).message["faultedMessageId"] == sent.message_id]) == 1
+    assert len(saga.answers(*contracts.hold_failed)) == len(contracts.hold_failed)
+
+
 def test_a_reserve_of_an_unknown_ticket_is_answered_with_the_sets_failure_event(
     contracts, services, broker, listener, make_tickets, small_event_id
 ):
@@ -167,6 +183,17 @@ def test_a_reserve_of_an_unknown_ticket_is_answered_with_the_sets_failure_event(
     failed = only(saga.answers(*contracts.reserve_failed), "reserve failure")
     assert "not found" in failed.message["reason"]
     assert failed.message["eventId"] == small_event_id
+
+
+def test_a_reserve_of_no_tickets_is_refused_not_confirmed(contracts, services, broker, listener, small_event_id):
+    saga = Saga(broker, listener, contracts, form="raw")
+    saga.publish(contracts.reserve, {"bookingId": str(saga.booking_id), "eventId": small_event_id,
+                                     "ticketIds": [], "customerId": ""})
+
+    failed = only(saga.answers(*contracts.reserve_failed), "reserve failure")
+    assert failed.message["reason"] == "No tickets to reserve."
+    broker.connection.sleep(SETTLE_SECONDS)
+    assert len(saga.answers()) == 1
 
 
 @pytest.fixture
