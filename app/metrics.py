@@ -27,6 +27,9 @@ HOLDS = Counter("ticket_holds_total", "Hold requests by result.", ["result"])
 RESERVATIONS = Counter("ticket_reservations_total", "Reservation requests by result.", ["result"])
 RELEASES = Counter("ticket_releases_total", "Release requests by result.", ["result"])
 HOLDS_EXPIRED = Counter("ticket_holds_expired_total", "Tickets whose expired hold the sweeper released.")
+RETENTION_PRUNED = Counter(
+    "ticket_retention_pruned_total", "Outbox and inbox rows deleted once past their retention.", ["table"]
+)
 CACHE = Counter("ticket_cache_requests_total", "Cache lookups by cache and result.", ["cache", "result"])
 CONSUMED = Counter("ticket_consumer_messages_total", "Messages handled by queue and result.", ["queue", "result"])
 OUTBOX_BACKLOG = Gauge(

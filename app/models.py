@@ -91,6 +91,7 @@ class OutboxMessage(db.Model):
     __tablename__ = "outbox_messages"
     __table_args__ = (
         Index("ix_outbox_messages_unpublished", "id", postgresql_where=text("published_at IS NULL")),
+        Index("ix_outbox_messages_published_at", "published_at", postgresql_where=text("published_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
@@ -106,6 +107,7 @@ class InboxMessage(db.Model):
     """A message a consumer has applied; its id makes a redelivery change nothing."""
 
     __tablename__ = "inbox_messages"
+    __table_args__ = (Index("ix_inbox_messages_received_at", "received_at"),)
 
     consumer: Mapped[str] = mapped_column(String(64), primary_key=True)
     message_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
