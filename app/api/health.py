@@ -11,12 +11,17 @@ blp = Blueprint("health", __name__, url_prefix="/health", description="Liveness 
 
 @blp.route("")
 class Health(MethodView):
-    """Every dependency with its latency."""
+    """Every dependency with its latency, each consumed queue, the outbox."""
 
-    @blp.response(200, HealthSchema, description="healthy or degraded")
+    @blp.response(200, HealthSchema, description="healthy, or degraded: `problems` says why")
     @blp.alt_response(503, schema=HealthSchema, description="PostgreSQL is down")
     def get(self):
-        """Check PostgreSQL, Redis and RabbitMQ; 503 only when PostgreSQL is down."""
+        """Report PostgreSQL, Redis, RabbitMQ, the consumed queues and the outbox; 503 only when PostgreSQL is down.
+
+        `degraded` when Redis or RabbitMQ is down, a consumed queue has no consumer, or the
+        outbox's oldest unpublished event is older than `OUTBOX_LAG_SECONDS`. The report is
+        checked at most once per `HEALTH_CACHE_SECONDS` per process.
+        """
         report = health_report()
         return report, 503 if report["status"] == "unhealthy" else 200
 

@@ -132,11 +132,35 @@ class DependencySchema(ma.Schema):
     error = fields.String()
 
 
+class QueueHealthSchema(ma.Schema):
+    """One consumed queue: its consumers and the messages waiting in it."""
+
+    consumers = fields.Integer(metadata={"description": "0 when the queue does not exist"})
+    backlog = fields.Integer(metadata={"description": "ready messages"})
+
+
+class OutboxHealthSchema(ma.Schema):
+    """The outbox: events written and not yet published."""
+
+    backlog = fields.Integer()
+    oldest_age_seconds = fields.Float(
+        allow_none=True, data_key="oldestAgeSeconds", metadata={"description": "null when the backlog is empty"}
+    )
+    error = fields.String(metadata={"description": "why the outbox could not be read"})
+
+
 class HealthSchema(ma.Schema):
-    """The service's health: healthy, degraded or unhealthy, and each dependency's."""
+    """The service's health: healthy, degraded or unhealthy, each dependency's, and why."""
 
     status = fields.String()
+    problems = fields.List(fields.String(), metadata={"description": "what makes the service degraded or unhealthy"})
     checks = fields.Dict(keys=fields.String(), values=fields.Nested(DependencySchema))
+    queues = fields.Dict(
+        keys=fields.String(), values=fields.Nested(QueueHealthSchema),
+        metadata={"description": "each consumed queue, when RabbitMQ answered"},
+    )
+    outbox = fields.Nested(OutboxHealthSchema, metadata={"description": "when PostgreSQL answered"})
+    checked_at = fields.DateTime(data_key="checkedAt", metadata={"description": "when the (cached) check ran"})
 
 
 class HoldRequestSchema(ma.Schema):
