@@ -1,5 +1,7 @@
 # make run   — install, create and migrate the database, then run every process under
-#              supervisord in the foreground: the API on $(PORT), the consumers, the relay, the sweeper
+#              supervisord in the foreground: the API on $(PORT), the consumers, the relay, the sweeper,
+#              each serving its metrics on a port from $(METRICS_PORT_BASE) (deploy/supervisord.conf)
+# make status — every process of `make run` and its state; exits non-zero unless all are RUNNING
 # make test  — run the whole test suite against the local PostgreSQL, Redis and RabbitMQ
 
 VENV   ?= .venv
@@ -7,8 +9,9 @@ BIN    := $(VENV)/bin
 PORT   ?= 8082
 CONSUMERS_PER_QUEUE ?= 1
 RELAYS ?= 1
+METRICS_PORT_BASE ?= 9100
 export FLASK_APP := wsgi
-export PORT CONSUMERS_PER_QUEUE RELAYS
+export PORT CONSUMERS_PER_QUEUE RELAYS METRICS_PORT_BASE
 export VENV_BIN := $(abspath $(BIN))
 
 .PHONY: run test lint lock migrate clean status
@@ -23,7 +26,10 @@ migrate: $(BIN)/.installed
 	$(BIN)/flask create-db
 	$(BIN)/flask db upgrade
 
+# Each program has 100 metrics ports (METRICS_PORT_BASE + 100 * slot + process number).
 run: migrate
+	@test "$(CONSUMERS_PER_QUEUE)" -ge 1 -a "$(CONSUMERS_PER_QUEUE)" -le 100 -a "$(RELAYS)" -ge 1 -a "$(RELAYS)" -le 100 \
+		|| { echo "CONSUMERS_PER_QUEUE and RELAYS must be 1 to 100" >&2; exit 2; }
 	mkdir -p .run
 	exec $(BIN)/supervisord --configuration deploy/supervisord.conf
 
@@ -53,8 +59,12 @@ lock: $(BIN)/.installed
 	$(BIN)/pip-compile -q --strip-extras --no-emit-index-url --no-emit-find-links requirements.in -o requirements.txt
 	$(BIN)/pip-compile -q --strip-extras --no-emit-index-url --no-emit-find-links requirements-dev.in -o requirements-dev.txt
 
+# supervisorctl's own status fails for FATAL, EXITED and STOPPED only; this also fails while a
+# process is STARTING or in BACKOFF (crashing at start: it turns FATAL after startretries).
 status:
-	$(BIN)/supervisorctl --configuration deploy/supervisord.conf status
+	@out=$$($(BIN)/supervisorctl --configuration deploy/supervisord.conf status); code=$$?; \
+	echo "$$out"; \
+	test $$code -eq 0 && echo "$$out" | awk '$$2 != "RUNNING" { bad = 1 } END { exit bad }'
 
 clean:
 	rm -rf $(VENV) .run .pytest_cache .ruff_cache

@@ -49,6 +49,8 @@ CONTAINER_DEFAULTS = {
     "RabbitMq__VirtualHost": "RABBITMQ_URL is set and wins",
     "DB_POOL_SIZE": "production's default: 10 connections per process",
     "METRICS_PORT": "0 for the API, which serves /metrics on PORT (the message processes set it)",
+    "METRICS_PORT_SLOT": "unset: only make run's supervisord gives it; a container sets METRICS_PORT",
+    "METRICS_PROCESS_NUM": "unset: only make run's supervisord gives it; a container sets METRICS_PORT",
     "ALLOW_UNAUTHENTICATED": "false: production does not start without API_TOKENS",
     "PROXY_FIX_X_FOR": "0: compose puts no proxy in front of the API",
     "RATELIMIT_ENABLED": "on",
