@@ -12,8 +12,10 @@ from urllib.parse import quote
 
 LOCK_STRATEGIES = ("ticket", "event", "none")
 MESSAGE_FORMATS = ("raw", "envelope")
+QUEUE_TYPES = ("classic", "quorum")
 CONTRACT_SETS = ("readme", "ticketer")
 LOCAL_DATABASE_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/tickets"
+ONE_DAY_SECONDS = 86_400
 
 
 def _env(name, default=None):
@@ -87,6 +89,15 @@ def _rabbitmq_url():
     return f"amqp://{user}:{password}@{host}:5672/{vhost}"
 
 
+def _check_retention(config):
+    # An inbox row must outlive every redelivery of its message, or the copy would be applied again.
+    if max(config.OUTBOX_RETENTION_SECONDS, ONE_DAY_SECONDS) > config.INBOX_RETENTION_SECONDS:
+        raise ValueError("INBOX_RETENTION_SECONDS must be at least OUTBOX_RETENTION_SECONDS and one day (86400).")
+    if config.OUTBOX_RETENTION_SECONDS < 0 or config.RETENTION_INTERVAL_SECONDS < 0 or config.RETENTION_BATCH_SIZE < 1:
+        raise ValueError("OUTBOX_RETENTION_SECONDS and RETENTION_INTERVAL_SECONDS must be at least 0, "
+                         "RETENTION_BATCH_SIZE at least 1.")
+
+
 class Config:
     """Settings for running the service against local PostgreSQL, Redis and RabbitMQ."""
 
@@ -107,15 +118,42 @@ class Config:
     CACHE_TICKET_SECONDS = _env_int("CACHE_TICKET_SECONDS", 60)
     CACHE_SUMMARY_SECONDS = _env_int("CACHE_SUMMARY_SECONDS", 2)
     SLOW_REQUEST_MS = _env_int("SLOW_REQUEST_MS", 500)
-    METRICS_PORT = _env_int("METRICS_PORT", 0)
+    # A message process serves its metrics on METRICS_PORT (0: none), unless supervisord gave it its program's
+    # slot (1-9) and its process number (0-99), as deploy/supervisord.conf does: its port is then
+    # METRICS_PORT_BASE + 100 * slot + number, so one `make run` takes base+100 to base+999 at most.
+    METRICS_PORT_BASE = _env_int("METRICS_PORT_BASE", 9100)
+    METRICS_PORT_SLOT = _env_int("METRICS_PORT_SLOT", 0)
+    METRICS_PROCESS_NUM = _env_int("METRICS_PROCESS_NUM", 0)
+    EXPLICIT_METRICS_PORT = _env_int("METRICS_PORT", 0)
+
+    @property
+    def METRICS_PORT(self):  # noqa: N802 - the processes read this key
+        """Return this process's metrics port: from its supervisord slot, else METRICS_PORT (0: none).
+
+        :raises ValueError: if the base leaves no room for 9 slots of 100 ports, or the slot or number is out of range.
+        """
+        base, slot, number = self.METRICS_PORT_BASE, self.METRICS_PORT_SLOT, self.METRICS_PROCESS_NUM
+        if not 0 < base <= 65_535 - 999:
+            raise ValueError(f"METRICS_PORT_BASE must be 1 to 64536 (make run uses base+100 to base+999), not {base}")
+        if not slot:
+            return self.EXPLICIT_METRICS_PORT
+        if not (0 < slot < 10 and 0 <= number < 100):
+            raise ValueError(f"METRICS_PORT_SLOT must be 1 to 9 and METRICS_PROCESS_NUM 0 to 99 (at most 100 "
+                             f"CONSUMERS_PER_QUEUE or RELAYS), not {slot} and {number}")
+        return base + 100 * slot + number
     MESSAGE_NAMESPACE = _env("MESSAGE_NAMESPACE", "Ticketer.Contracts")
     MESSAGE_FORMAT = _env("MESSAGE_FORMAT", "raw")
     MESSAGE_CONTRACTS = tuple(name.strip() for name in _env("MESSAGE_CONTRACTS", "readme").split(",") if name.strip())
     DEFAULT_TICKET_PRICE = _env("DEFAULT_TICKET_PRICE", "25.00")
-    CONSUMER_PREFETCH = _env_int("CONSUMER_PREFETCH", 20)
+    CONSUMER_PREFETCH = _env_int("CONSUMER_PREFETCH", 100)
+    CONSUMER_BATCH = _env_int("CONSUMER_BATCH", 50)
+    CONSUMER_LINGER_MS = float(_env("CONSUMER_LINGER_MS", 5))
+    RABBITMQ_QUEUE_TYPE = _env("RABBITMQ_QUEUE_TYPE", "classic")
     OUTBOX_BATCH_SIZE = _env_int("OUTBOX_BATCH_SIZE", 200)
     OUTBOX_POLL_SECONDS = float(_env("OUTBOX_POLL_SECONDS", 1))
     HEALTH_CHECK_TIMEOUT_SECONDS = float(_env("HEALTH_CHECK_TIMEOUT_SECONDS", 2))
+    HEALTH_CACHE_SECONDS = float(_env("HEALTH_CACHE_SECONDS", 1.5))
+    OUTBOX_LAG_SECONDS = float(_env("OUTBOX_LAG_SECONDS", 30))
 
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 1_048_576)
     CREATE_MAX_TICKETS = _env_int("CREATE_MAX_TICKETS", 1_000)
@@ -125,6 +163,10 @@ class Config:
     HOLD_MAX_SECONDS = _env_int("HOLD_MAX_SECONDS", 3_600)
     SWEEP_INTERVAL_SECONDS = float(_env("SWEEP_INTERVAL_SECONDS", 1))
     SWEEP_BATCH_SIZE = _env_int("SWEEP_BATCH_SIZE", 500)
+    OUTBOX_RETENTION_SECONDS = _env_int("OUTBOX_RETENTION_SECONDS", 604_800)  # 7 days after publishing
+    INBOX_RETENTION_SECONDS = _env_int("INBOX_RETENTION_SECONDS", 1_209_600)  # 14 days after applying
+    RETENTION_INTERVAL_SECONDS = float(_env("RETENTION_INTERVAL_SECONDS", 60))
+    RETENTION_BATCH_SIZE = _env_int("RETENTION_BATCH_SIZE", 5_000)
     DEV_ENDPOINTS_ENABLED = _env_bool("DEV_ENDPOINTS_ENABLED", True)
     API_TOKENS = [token.strip() for token in _env("API_TOKENS", "").split(",") if token.strip()]
     ALLOW_UNAUTHENTICATED = _env_bool("ALLOW_UNAUTHENTICATED", False)
@@ -156,6 +198,10 @@ class Config:
     def __init__(self):
         if self.LOCK_STRATEGY not in LOCK_STRATEGIES:
             raise ValueError(f"LOCK_STRATEGY must be one of {', '.join(LOCK_STRATEGIES)}, not {self.LOCK_STRATEGY!r}")
+        if self.RABBITMQ_QUEUE_TYPE not in QUEUE_TYPES:
+            raise ValueError(f"RABBITMQ_QUEUE_TYPE must be classic or quorum, not {self.RABBITMQ_QUEUE_TYPE!r}")
+        if self.CONSUMER_BATCH < 1 or self.CONSUMER_LINGER_MS < 0:
+            raise ValueError("CONSUMER_BATCH must be at least 1 and CONSUMER_LINGER_MS at least 0.")
         if self.MESSAGE_FORMAT not in MESSAGE_FORMATS:
             raise ValueError(f"MESSAGE_FORMAT must be one of {', '.join(MESSAGE_FORMATS)}, not {self.MESSAGE_FORMAT!r}")
         unknown = [name for name in self.MESSAGE_CONTRACTS if name not in CONTRACT_SETS]
@@ -167,6 +213,7 @@ class Config:
             price = None
         if price is None or not price.is_finite() or price < 0:
             raise ValueError(f"DEFAULT_TICKET_PRICE must be a decimal amount, not {self.DEFAULT_TICKET_PRICE!r}")
+        _check_retention(self)
 
     @property
     def SQLALCHEMY_ENGINE_OPTIONS(self):  # noqa: N802 - Flask reads config keys in capitals

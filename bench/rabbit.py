@@ -1,5 +1,6 @@
 """RabbitMQ for the message benchmark: a vhost of this run, HoldTicketsRequests as peers send them."""
 
+import collections
 import contextlib
 import json
 import subprocess
@@ -34,9 +35,9 @@ def _delete(name, attempts=6):
 
 
 @contextlib.contextmanager
-def vhost():
-    """Create the vhost `bench-<pid>` for guest; delete it, and every queue in it, afterwards. Yield its URL."""
-    name = f"bench-{RUN_ID}"
+def vhost(suffix=""):
+    """Create the vhost `bench-<pid>[-suffix]` for guest; delete it, and its queues, afterwards. Yield its URL."""
+    name = f"bench-{RUN_ID}" + (f"-{suffix}" if suffix else "")
     _ctl("add_vhost", name)
     try:
         _ctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
@@ -50,8 +51,17 @@ def connect(url):
     return pika.BlockingConnection(pika.URLParameters(url))
 
 
-def publish_holds(url, event_id, count, *, rate=None):
-    """Publish `count` HoldTicketsRequests for 2 seats, raw JSON with MassTransit's headers.
+def _envelope(booking_id, event_id, urn):
+    message_id = str(uuid.uuid4())
+    document = {"messageId": message_id, "conversationId": message_id, "messageType": [urn],
+                "message": {"bookingId": booking_id, "eventId": event_id, "numberOfTickets": 2}, "headers": {}}
+    properties = pika.BasicProperties(content_type="application/vnd.masstransit+json", delivery_mode=2,
+                                      message_id=message_id)
+    return json.dumps(document), properties
+
+
+def publish_holds(url, event_id, count, *, rate=None, envelope=False):
+    """Publish `count` HoldTicketsRequests for 2 seats, raw JSON with MassTransit's headers (or in its envelope).
 
     With `rate`, paced at that many per second. Returns {bookingId: time sent}.
     """
@@ -68,6 +78,8 @@ def publish_holds(url, event_id, count, *, rate=None):
             body = json.dumps({"bookingId": booking_id, "eventId": event_id, "numberOfTickets": 2})
             properties = pika.BasicProperties(content_type="application/json", delivery_mode=2,
                                               message_id=str(uuid.uuid4()), headers={"MT-MessageType": urn})
+            if envelope:
+                body, properties = _envelope(booking_id, event_id, urn)
             sent[booking_id] = time.time()
             channel.basic_publish(exchange, "", body, properties)
     return sent
@@ -95,11 +107,12 @@ def purge(url, queue):
 
 
 class Answers(threading.Thread):
-    """Collect the bookingIds of hold answers as they arrive, with their arrival times."""
+    """Collect the bookingIds of hold answers as they arrive, with their arrival times and how many each got."""
 
     def __init__(self, amqp):
         super().__init__(daemon=True)
         self.amqp, self.arrived, self.ready, self.stopping = amqp, {}, threading.Event(), threading.Event()
+        self.counts = collections.Counter()
 
     def run(self):
         with connect(self.amqp) as connection:
@@ -114,7 +127,9 @@ class Answers(threading.Thread):
                 connection.process_data_events(time_limit=0.1)
 
     def _arrived(self, _channel, _method, _properties, body):
-        self.arrived[json.loads(body)["bookingId"]] = time.time()
+        booking_id = json.loads(body)["bookingId"]
+        self.arrived[booking_id] = time.time()
+        self.counts[booking_id] += 1
 
 
 def end_to_end(amqp, event_id, rate, seconds):

@@ -4,7 +4,7 @@
 
 The scenarios one after another, each on databases of its own (named after the run's
 process id, like its RabbitMQ vhost, and removed afterwards), the whole run bounded by
-`--budget` seconds (default 570): a scenario still running then is stopped and the rest
+`--budget` seconds (default 900): a scenario still running then is stopped and the rest
 are skipped. Each line is a figure, its baseline measured in the same run, the ratio,
 the target and PASS/FAIL; each scenario's invariant checks are folded into one line
 (`--verbose` lists them all). Exit status 1 if anything failed.
@@ -28,7 +28,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 from statements import drift
 
-SCENARIOS = ("ceiling", "flash_sale", "contended", "read_one", "read_event", "bulk", "messages")
+SCENARIOS = ("ceiling", "flash_sale", "contended", "read_one", "read_event", "bulk", "messages", "saga")
 
 
 class OutOfTime(Exception):
@@ -111,7 +111,7 @@ def main():
     """Run the scenarios, print the table; exit 1 if a target or check failed."""
     options = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     options.add_argument("--only", nargs="+", choices=SCENARIOS, default=SCENARIOS)
-    options.add_argument("--budget", type=int, default=570)
+    options.add_argument("--budget", type=int, default=900)
     options.add_argument("--markdown", help="also write the table to this file")
     options.add_argument("--verbose", action="store_true", help="list every invariant check")
     args = options.parse_args()

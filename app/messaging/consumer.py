@@ -1,9 +1,13 @@
-"""The consumer runtime: one pika connection, one queue, messages handled one at a time.
+"""The consumer runtime: one pika connection, one queue, messages handled in batches.
 
-The I/O loop stays on the main thread, so heartbeats go on while a message is handled
-on a worker thread; the worker hands each verdict back to the I/O thread, which acks
-only then (the transaction has committed by that time). A lost connection is retried
-with backoff; SIGTERM finishes the message in hand and returns the rest to the queue.
+The I/O loop stays on the main thread, so heartbeats go on while messages are handled
+on a worker thread. The worker takes up to `CONSUMER_BATCH` deliveries (waiting at most
+`CONSUMER_LINGER_MS` for more after the first), handles them in one transaction, each
+in a savepoint of its own, and hands the verdicts back to the I/O thread, which settles
+them only then (the transaction has committed by that time): faulted and skipped
+messages are moved aside with confirms, retries are returned one by one, and the rest
+is acked with one `multiple` ack. A lost connection is retried with backoff; SIGTERM
+finishes the batch in hand and returns the rest to the queue.
 """
 
 import functools
@@ -11,13 +15,14 @@ import logging
 import queue as queues
 import signal
 import threading
+import time
 
 import pika
 from pika.exceptions import AMQPError
 
 from app.errors import TicketServiceError
 from app.messaging.faults import Failure, error_headers, skipped_headers
-from app.messaging.handlers import HANDLERS, Verdict, process_delivery
+from app.messaging.handlers import HANDLERS, Verdict, process_batch
 from app.messaging.host import address
 from app.messaging.topology import declare_consumer, error_queue, skipped_queue
 
@@ -90,8 +95,8 @@ class QueueConsumer:
         deliveries = queues.Queue()
         try:
             channel = connection.channel()
-            declare_consumer(channel, config["MESSAGE_NAMESPACE"], self.queue)
-            channel.basic_qos(prefetch_count=config["CONSUMER_PREFETCH"])
+            declare_consumer(channel, config["MESSAGE_NAMESPACE"], self.queue, config["RABBITMQ_QUEUE_TYPE"])
+            channel.basic_qos(prefetch_count=max(config["CONSUMER_PREFETCH"], config["CONSUMER_BATCH"]))
             faults = connection.channel()
             faults.confirm_delivery()
             worker = threading.Thread(
@@ -111,30 +116,52 @@ class QueueConsumer:
             if connection.is_open:
                 connection.close()
 
-    def _work(self, connection, channel, faults, deliveries):
-        """Handle deliveries one at a time on this thread; settle each on the I/O thread."""
-        while not self.stopper.is_set():
-            item = deliveries.get()
+    def _next_batch(self, deliveries):
+        """Return up to `CONSUMER_BATCH` deliveries: the next one, and those that come within the linger.
+
+        Returns None once the I/O thread says to stop.
+        """
+        first = deliveries.get()
+        if first is None:
+            return None
+        batch = [first]
+        size = self.app.config["CONSUMER_BATCH"]
+        deadline = time.monotonic() + self.app.config["CONSUMER_LINGER_MS"] / 1000
+        while len(batch) < size:
+            try:
+                item = deliveries.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queues.Empty:
+                break
             if item is None:
+                deliveries.put(None)
+                break
+            batch.append(item)
+        return batch
+
+    def _work(self, connection, channel, faults, deliveries):
+        """Handle deliveries a batch at a time on this thread; settle each batch on the I/O thread."""
+        while not self.stopper.is_set():
+            batch = self._next_batch(deliveries)
+            if batch is None:
                 return
-            tag, exchange, properties, body = item
-            verdict = self._handle(exchange, properties, body)
-            if verdict.action == "retry":
+            verdicts = self._handle(batch)
+            if any(verdict.action == "retry" for verdict in verdicts):
                 self.stopper.wait(RETRY_DELAY_SECONDS)
-            settle = functools.partial(self._settle, channel, faults, tag, properties, body, verdict)
+            settle = functools.partial(self._settle, channel, faults, batch, verdicts)
             try:
                 connection.add_callback_threadsafe(settle)
             except AMQPError:
                 return
 
-    def _handle(self, exchange, properties, body):
+    def _handle(self, batch):
+        deliveries = [(exchange, properties, body) for _tag, exchange, properties, body in batch]
         try:
             with self.app.app_context():
-                return process_delivery(self.queue, properties, body, exchange)
-        except Exception as exc:  # noqa: BLE001 - an unforeseen failure faults the message, not the consumer
+                return process_batch(self.queue, deliveries)
+        except Exception as exc:  # noqa: BLE001 - an unforeseen failure faults the messages, not the consumer
             log.exception("%s: unexpected failure", self.queue)
-            failure = Failure(f"{type(exc).__module__}.{type(exc).__qualname__}", str(exc))
-            return Verdict("error", failure.message, failure)
+            failure = Failure.of(exc)
+            return [Verdict("error", failure.message, failure)] * len(batch)
 
     def _moved(self, properties, verdict):
         """Return where a faulted or skipped delivery goes, and its properties with MassTransit's headers."""
@@ -157,17 +184,28 @@ class QueueConsumer:
         )
         return destination, moved
 
-    def _settle(self, channel, faults, tag, properties, body, verdict):
-        """Ack, return, fault or skip one delivery (runs on the I/O thread)."""
-        if verdict.action == "retry":
-            channel.basic_nack(tag, requeue=True)
-            return
-        if verdict.action in ("error", "skip"):
-            destination, moved = self._moved(properties, verdict)
-            log.warning("%s: message moved to %s: %s", self.queue, destination, verdict.reason)
-            try:
-                faults.basic_publish(destination, "", body, moved)
-            except AMQPError:
+    def _settle(self, channel, faults, batch, verdicts):
+        """Move aside, return or ack each delivery of a batch (runs on the I/O thread).
+
+        Returns and moves go first, one by one; one `multiple` ack of the last delivery
+        left then acks the rest of the batch (every earlier batch is settled already).
+        """
+        acked = None
+        for (tag, _exchange, properties, body), verdict in zip(batch, verdicts, strict=True):
+            if verdict.action == "retry" or (verdict.action in ("error", "skip")
+                                             and not self._move(faults, properties, body, verdict)):
                 channel.basic_nack(tag, requeue=True)
-                return
-        channel.basic_ack(tag)
+            else:
+                acked = tag
+        if acked is not None:
+            channel.basic_ack(acked, multiple=True)
+
+    def _move(self, faults, properties, body, verdict):
+        """Publish a faulted or skipped delivery to its queue with confirms; return whether the broker took it."""
+        destination, moved = self._moved(properties, verdict)
+        log.warning("%s: message moved to %s: %s", self.queue, destination, verdict.reason)
+        try:
+            faults.basic_publish(destination, "", body, moved)
+        except AMQPError:
+            return False
+        return True

@@ -26,6 +26,11 @@ class Failure:
     exception_type: str
     message: str
 
+    @classmethod
+    def of(cls, exc):
+        """Return the failure an exception stands for, its type named as MassTransit names types."""
+        return cls(f"{type(exc).__module__}.{type(exc).__qualname__}", getattr(exc, "message", None) or str(exc))
+
 
 def fault_exchange(full_name):
     """Return the exchange of `Fault<T>` for the type `{namespace}:{Type}`."""

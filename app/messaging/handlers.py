@@ -1,12 +1,14 @@
 """What each consumed message does: read it, apply it once, answer it in its own contract set.
 
-`process_delivery` is the consumers' whole business: it never raises, it returns a
-verdict the runtime carries out (ack, return to the queue, move to `_error` or to
-`_skipped`). Each message's effect and its inbox record commit in one transaction;
-the service function runs in a savepoint inside it, so a refusal still records the
-answer. A message that fails is answered too, once: its `Fault<T>` and, when its
-`bookingId` can be read, its contract set's failure event are recorded with its
-inbox row, before it is moved to `{queue}_error`.
+`process_batch` is the consumers' whole business: it never raises, it returns a verdict
+per delivery that the runtime carries out after the commit (ack, return to the queue,
+move to `_error` or to `_skipped`). A batch is one transaction; each message's effect
+and its inbox record are a savepoint inside it, and the service function a savepoint
+inside that, so a refusal still records the answer and a message that fails rolls back
+alone. A message that fails is answered too, once: its `Fault<T>` and, when its
+`bookingId` can be read, its contract set's failure event are recorded with its inbox
+row, before it is moved to `{queue}_error`. When the database itself fails, the whole
+batch rolls back and goes back to the queue.
 """
 
 import logging
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 import marshmallow as ma
 from flask import current_app
 from opentelemetry.trace import SpanKind
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from app import metrics, outbox
 from app.context import origin
@@ -52,6 +54,7 @@ class Verdict:
     reason: str = ""
     failure: Failure | None = None
     message_type: str = ""
+    database_down: bool = False
 
     @property
     def result(self):
@@ -63,6 +66,10 @@ class Verdict:
 
 class Unreadable(Exception):
     """A message that can never be processed as it is: not JSON, or fields missing or wrong."""
+
+
+class DatabaseDown(Exception):
+    """The database failed under a message: the batch's transaction cannot go on."""
 
 
 def on_event_published(request):
@@ -183,39 +190,70 @@ def _apply(queue, contract, delivery, request):
         return True
 
 
+def _int_field(payload, name):
+    """Return an integer property of the body (by its name in any case), or None."""
+    value = _field(payload, name)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _fault_type(contract, delivery, namespace):
+    """Return the `{namespace}:{Type}` the sender knows the failed message as: its own declared name."""
+    for urn in delivery.message_types:
+        if urn.rsplit(":", 1)[-1] == contract.type_name():
+            return urn.removeprefix("urn:message:")
+    return contract.full_name(namespace)
+
+
 def _record_fault(queue, contract, delivery, failure):
-    """Record, once, the answers to a message that failed: `Fault<T>`, and the set's failure event."""
+    """Record, once, the answers to a message that failed: `Fault<T>`, and the set's failure event.
+
+    Faults are claimed in the inbox apart from applied messages (`{queue}:fault`): a
+    faulted message is answered once, and the same message sent again after its cause
+    was mended is applied.
+    """
     namespace = current_app.config["MESSAGE_NAMESPACE"]
     with _handling(queue, contract, delivery), transaction():
-        if not inbox.claim(consumer=queue, message_id=delivery.message_id):
+        if not inbox.claim(consumer=f"{queue}:fault", message_id=delivery.message_id):
             return
-        outbox.record(FAULTED, queue=queue, message_type=contract.full_name(namespace),
+        outbox.record(FAULTED, queue=queue, message_type=_fault_type(contract, delivery, namespace),
                       message_types=list(delivery.message_types) or [contract.urn(namespace)],
                       message=delivery.payload if isinstance(delivery.payload, dict) else None,
                       exception_type=failure.exception_type, reason=failure.message)
         booking_id = as_uuid(_field(delivery.payload, "bookingId"))
         if booking_id is None or queue not in REFUSALS:
             return
-        event_id = _field(delivery.payload, "eventId")
-        event_id = event_id if isinstance(event_id, int) and not isinstance(event_id, bool) else 0
-        requested = _field(delivery.payload, "numberOfTickets") or len(_field(delivery.payload, "ticketIds") or ())
-        facts = {"booking_id": booking_id, "event_id": event_id, "reason": failure.message}
+        facts = {"booking_id": booking_id, "event_id": _int_field(delivery.payload, "eventId") or 0,
+                 "reason": failure.message}
         if REFUSALS[queue] is Happened.HOLD_REFUSED:
-            facts |= {"requested": requested if isinstance(requested, int) else 0, "available": 0}
+            ids = _field(delivery.payload, "ticketIds")
+            requested = _int_field(delivery.payload, "numberOfTickets") or (len(ids) if isinstance(ids, list) else 0)
+            facts |= {"requested": requested, "available": 0}
         outbox.record(REFUSALS[queue], **facts)
 
 
-def process_delivery(queue, properties, body, exchange=""):
-    """Handle one delivery of `queue` inside the current app context; return its verdict.
+def process_batch(queue, deliveries):
+    """Handle `(exchange, properties, body)` deliveries of `queue` in one transaction; return their verdicts.
 
-    The handling continues the trace whose context the message's headers carry
-    (`traceparent`, or MassTransit's `MT-Activity-Id`).
+    Runs inside the current app context. Each delivery continues the trace whose context
+    its headers carry (`traceparent`, or MassTransit's `MT-Activity-Id`).
     """
-    with tracer.start_as_current_span(f"{queue} process", context=extract_context(properties.headers),
-                                      kind=SpanKind.CONSUMER):
-        verdict = _verdict(queue, properties, body, exchange)
-    metrics.CONSUMED.labels(queue, verdict.result).inc()
-    return verdict
+    try:
+        with transaction():
+            verdicts = []
+            for exchange, properties, body in deliveries:
+                with tracer.start_as_current_span(f"{queue} process", kind=SpanKind.CONSUMER,
+                                                  context=extract_context(properties.headers)):
+                    verdict = _verdict(queue, properties, body, exchange)
+                if verdict.database_down:
+                    raise DatabaseDown(verdict.reason)
+                verdicts.append(verdict)
+    except (DatabaseDown, TicketServiceError, SQLAlchemyError) as exc:
+        reason = getattr(exc, "message", None) or str(exc)[:200]
+        log.warning("%s: batch of %d rolled back, will retry: %s", queue, len(deliveries), reason)
+        verdicts = [Verdict("retry", reason)] * len(deliveries)
+    for verdict in verdicts:
+        metrics.CONSUMED.labels(queue, verdict.result).inc()
+    return verdicts
 
 
 def _verdict(queue, properties, body, exchange):
@@ -228,25 +266,35 @@ def _verdict(queue, properties, body, exchange):
         return Verdict("skip", f"{queue} does not consume {declared}.")
     try:
         return _handled(queue, contract, delivery)
-    except TicketServiceError as exc:
-        log.warning("%s: will retry: %s", queue, exc.message)
-        return Verdict("retry", exc.message)
-    except DBAPIError as exc:
-        translated = translate_database_error(exc) or ServiceUnavailable(str(exc.orig)[:200])
-        log.warning("%s: will retry: %s", queue, translated.message)
-        return Verdict("retry", translated.message)
+    except (TicketServiceError, SQLAlchemyError) as exc:
+        return _retry(queue, exc)
+
+
+def _retry(queue, exc):
+    """Return the verdict of a failure worth retrying: the message alone (busy, deadlock) or its batch.
+
+    The batch goes back whole when the database itself failed (unreachable, timed out),
+    since its transaction cannot go on.
+    """
+    if isinstance(exc, DBAPIError):
+        exc = translate_database_error(exc) or exc
+    reason = getattr(exc, "message", None) or str(getattr(exc, "orig", None) or exc)[:200]
+    down = isinstance(exc, ServiceUnavailable) or (
+        isinstance(exc, SQLAlchemyError) and not isinstance(exc, DBAPIError))
+    log.warning("%s: will retry: %s", queue, reason)
+    return Verdict("retry", reason, database_down=down)
 
 
 def _handled(queue, contract, delivery):
     """Apply the message, or answer its failure; return the verdict.
 
-    :raises TicketServiceError, DBAPIError: a failure worth retrying (busy, database down).
+    :raises TicketServiceError, SQLAlchemyError: a failure worth retrying (busy, database down).
     """
     try:
         applied = _apply(queue, contract, delivery, _read(contract, delivery))
     except (Unreadable, InvalidRequest) as exc:
         return _fault(queue, contract, delivery, exc)
-    except (TicketServiceError, DBAPIError):
+    except (TicketServiceError, SQLAlchemyError):
         raise
     except Exception as exc:  # noqa: BLE001 - an unforeseen failure faults the message, not the consumer
         log.exception("%s: unexpected failure", queue)
@@ -260,9 +308,8 @@ def _handled(queue, contract, delivery):
 def _fault(queue, contract, delivery, exc):
     """Answer a message that failed (once) and send it to the error queue.
 
-    :raises TicketServiceError: the answers could not be recorded (the database is down): retry.
+    :raises TicketServiceError, SQLAlchemyError: the answers could not be recorded (the database failed): retry.
     """
-    failure = Failure(f"{type(exc).__module__}.{type(exc).__qualname__}",
-                      getattr(exc, "message", None) or str(exc))
+    failure = Failure.of(exc)
     _record_fault(queue, contract, delivery, failure)
     return Verdict("error", failure.message, failure, contract.full_name(current_app.config["MESSAGE_NAMESPACE"]))

@@ -16,7 +16,6 @@ from app.messaging.host import host_info
 
 RAW = "application/json"
 ENVELOPE = "application/vnd.masstransit+json"
-FORMATS = ("raw", "envelope")
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,13 @@
 
 Each batch takes the oldest unpublished rows with FOR UPDATE SKIP LOCKED (several
 relays never take the same row), turns each into its wire messages (`outbound`),
-publishes them with confirms, and marks the rows whose every message the broker
-confirmed. Whatever was not confirmed stays for the next attempt, so an event may be
-sent twice after a crash, never lost; its `MessageId`, the same each time, lets
-consumers drop the copy. The relay sleeps on PostgreSQL's LISTEN/NOTIFY, waking at
-each commit.
+publishes them in one AMQP transaction on a channel in transaction mode, and marks the
+rows once the broker has committed it (`tx.commit-ok` comes after every message is
+routed and, for durable queues, written: one round trip confirms the batch, where
+pika's blocking channel would wait for a publisher confirm per message). A batch the
+broker did not commit stays for the next attempt, so an event may be sent twice after
+a crash, never lost; its `MessageId`, the same each time, lets consumers drop the
+copy. The relay sleeps on PostgreSQL's LISTEN/NOTIFY, waking at each commit.
 """
 
 import logging
@@ -16,7 +18,6 @@ import time
 import pika
 import psycopg2
 from opentelemetry.trace import SpanKind
-from pika.exceptions import AMQPError
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 from sqlalchemy.engine import make_url
@@ -25,7 +26,7 @@ from app import metrics
 from app.extensions import db
 from app.messaging.consumer import Stopper, connection_parameters, run_with_reconnect
 from app.messaging.outbound import wire_messages
-from app.messaging.topology import declare_published
+from app.messaging.topology import declare_exchange, declare_published
 from app.tickets.transaction import transaction
 from app.tracing import extract_context, inject_context, tracer
 
@@ -50,42 +51,48 @@ MARK_SQL = text("UPDATE outbox_messages SET published_at = now() WHERE id = ANY(
 )
 
 
-def publish_pending(channel, config, batch_size):
-    """Publish one batch of unpublished events; return how many were confirmed.
+def publish_pending(channel, config, batch_size, declared=None):
+    """Publish one batch of unpublished events on a channel in transaction mode; return how many were published.
 
-    :raises AMQPError: the broker refused or the connection failed; what it had
-        confirmed before is marked published all the same.
+    `declared` holds the exchanges declared on the channel; others are declared first.
+
+    :raises AMQPError: the broker refused or the connection failed; the batch stays unpublished.
     """
     started = time.monotonic()
+    declared = declared if declared is not None else set()
     with transaction():
         rows = db.session.execute(PENDING_SQL, {"batch_size": batch_size}).all()
-        confirmed, failure = [], None
-        for row in rows:
-            try:
-                _publish_one(channel, config, row)
-            except AMQPError as exc:
-                failure = exc
-                break
-            except (KeyError, TypeError, ValueError):
-                log.exception("outbox row %s cannot be turned into messages; it stays unpublished", row.id)
-                continue
-            confirmed.append(row.id)
+        published = [row for row in rows if _publish_one(channel, config, row, declared)]
+        if rows:
+            channel.tx_commit()
+        for row in published:
             metrics.PUBLISH_LATENCY.observe(float(row.age) + time.monotonic() - started)
-        if confirmed:
-            db.session.execute(MARK_SQL, {"ids": confirmed})
-        metrics.OUTBOX_BACKLOG.set(db.session.execute(BACKLOG_SQL).scalar_one() - len(confirmed))
-    metrics.OUTBOX_PUBLISHED.inc(len(confirmed))
-    if failure is not None:
-        raise failure
-    return len(confirmed)
+        if published:
+            db.session.execute(MARK_SQL, {"ids": [row.id for row in published]})
+        metrics.OUTBOX_BACKLOG.set(db.session.execute(BACKLOG_SQL).scalar_one() - len(published))
+    metrics.OUTBOX_PUBLISHED.inc(len(published))
+    return len(published)
 
 
-def _publish_one(channel, config, row):
-    """Publish the messages of one outbox row, continuing the trace of the change that wrote it."""
+def _publish_one(channel, config, row, declared):
+    """Publish the messages of one outbox row, continuing the trace of the change that wrote it.
+
+    Returns False for a row that cannot be turned into messages (a bug, logged): it stays
+    unpublished, in the backlog, and the other rows go on.
+    """
     with tracer.start_as_current_span(f"{row.message_type} send", context=extract_context(row.headers),
                                       kind=SpanKind.PRODUCER):
-        for message in wire_messages(row, config, inject_context({})):
+        try:
+            messages = wire_messages(row, config, inject_context({}))
+        except Exception:  # noqa: BLE001 - one bad row must not hold back the others
+            log.exception("outbox row %s cannot be turned into messages; it stays unpublished", row.id)
+            return False
+        for message in messages:
+            if message.exchange not in declared:
+                declare_exchange(channel, message.exchange)
+                declared.add(message.exchange)
             channel.basic_publish(message.exchange, message.routing_key, message.body, message.properties)
+    return True
 
 
 class OutboxRelay:
@@ -113,12 +120,12 @@ class OutboxRelay:
         connection = pika.BlockingConnection(connection_parameters(config["RABBITMQ_URL"]))
         try:
             channel = connection.channel()
-            channel.confirm_delivery()
-            declare_published(channel, config["MESSAGE_NAMESPACE"])
+            declared = declare_published(channel, config["MESSAGE_NAMESPACE"])
+            channel.tx_select()
             with self.app.app_context():
                 listener = self._listen()
                 try:
-                    self._loop(connection, channel, listener)
+                    self._loop(connection, channel, listener, declared)
                 finally:
                     listener.close()
         except psycopg2.Error as exc:
@@ -127,10 +134,10 @@ class OutboxRelay:
             if connection.is_open:
                 connection.close()
 
-    def _loop(self, connection, channel, listener):
+    def _loop(self, connection, channel, listener, declared):
         config = self.app.config
         while not self.stopper.is_set():
-            sent = publish_pending(channel, config, config["OUTBOX_BATCH_SIZE"])
+            sent = publish_pending(channel, config, config["OUTBOX_BATCH_SIZE"], declared)
             if sent:
                 log.info("published %d events", sent)
             if sent == config["OUTBOX_BATCH_SIZE"]:

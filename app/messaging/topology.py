@@ -27,11 +27,19 @@ def _fanout(channel, exchange):
     channel.exchange_declare(exchange, exchange_type="fanout", durable=True)
 
 
-def declare_consumer(channel, namespace, queue):
-    """Declare the exchanges, queues and bindings a consumer of `queue` needs."""
+def queue_arguments(queue_type):
+    """Return the arguments of a queue of `queue_type`: classic (none) or quorum (for clusters)."""
+    return {"x-queue-type": "quorum"} if queue_type == "quorum" else None
+
+
+def declare_consumer(channel, namespace, queue, queue_type="classic"):
+    """Declare the exchanges, queues and bindings a consumer of `queue` needs.
+
+    `{queue}_error` and `{queue}_skipped` take the queue's arguments (its type).
+    """
     for name in (queue, error_queue(queue), skipped_queue(queue)):
         _fanout(channel, name)
-        channel.queue_declare(name, durable=True)
+        channel.queue_declare(name, durable=True, arguments=queue_arguments(queue_type))
         channel.queue_bind(name, exchange=name)
     for contract in CONSUMED[queue]:
         _fanout(channel, contract.full_name(namespace))
@@ -41,17 +49,27 @@ def declare_consumer(channel, namespace, queue):
         channel.queue_bind(queue, exchange=spring.EXCHANGE, routing_key=spring.ROUTING_KEY)
 
 
+def declare_exchange(channel, exchange):
+    """Declare an exchange this service publishes to.
+
+    A `Fault<T>` exchange is bound to `MassTransit:Fault`, as MassTransit binds a type's
+    exchange to those of the types it implements.
+    """
+    _fanout(channel, exchange)
+    if exchange.startswith(f"{FAULT_EXCHANGE}--"):
+        _fanout(channel, FAULT_EXCHANGE)
+        channel.exchange_bind(destination=FAULT_EXCHANGE, source=exchange)
+
+
 def declare_published(channel, namespace):
     """Declare the exchange of every message this service publishes: its events and the faults it may publish.
 
-    Each `Fault<T>` exchange is bound to `MassTransit:Fault`, as MassTransit binds a
-    type's exchange to those of the types it implements.
+    Returns their names. A fault of a type under another namespace (a peer's own name
+    for a type the queue consumes) is declared when it is first published.
     """
-    for contract in PUBLISHED:
-        _fanout(channel, contract.full_name(namespace))
-    _fanout(channel, FAULT_EXCHANGE)
-    for contracts in CONSUMED.values():
-        for contract in contracts:
-            exchange = fault_exchange(contract.full_name(namespace))
-            _fanout(channel, exchange)
-            channel.exchange_bind(destination=FAULT_EXCHANGE, source=exchange)
+    exchanges = {contract.full_name(namespace) for contract in PUBLISHED} | {
+        fault_exchange(contract.full_name(namespace)) for contracts in CONSUMED.values() for contract in contracts
+    }
+    for exchange in sorted(exchanges):
+        declare_exchange(channel, exchange)
+    return exchanges

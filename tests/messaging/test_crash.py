@@ -1,4 +1,4 @@
-"""A hold-tickets consumer killed mid-stream loses nothing and applies nothing twice."""
+"""A hold-tickets consumer killed mid-stream, in the middle of a batch, loses nothing and applies nothing twice."""
 
 import time
 import uuid
@@ -16,7 +16,7 @@ def test_sigkill_in_the_middle_of_a_stream_of_holds_leaves_one_answer_per_reques
 ):
     make_tickets(event_id, TICKETS)
     listener = broker.listen("TicketHeldEvent", "TicketHoldFailedEvent")
-    first = spawn("hold-tickets", alone=True)
+    first = spawn("hold-tickets", alone=True, CONSUMER_BATCH=50, CONSUMER_LINGER_MS=20)
     bookings = [str(uuid.uuid4()) for _ in range(REQUESTS)]
     broker.send_all(
         raw("HoldTicketsRequest", {"bookingId": booking, "eventId": event_id, "numberOfTickets": 1},

@@ -90,8 +90,9 @@ def test_an_answer_in_the_envelope_is_every_field_masstransit_writes():
 
 
 def test_a_raw_answer_carries_the_raw_serializers_transport_headers():
-    ((exchange, properties, body),) = published(row(Happened.TICKETS_RESERVED, HELD | {"held_until": None},
-                                                    queue="reserve-tickets"), "raw")
+    reserved = {"booking_id": BOOKING, "event_id": 42, "ticket_ids": TICKETS}
+    ((exchange, properties, body),) = published(row(Happened.TICKETS_RESERVED, reserved, queue="reserve-tickets"),
+                                                "raw")
     assert exchange == "SharedLibrary.Contracts.Events:BookingConfirmedEvent"
     assert body == {"bookingId": BOOKING, "customerId": "cust-1", "eventId": 42, "numberOfTickets": 2,
                     "createdAt": "2026-05-01T12:00:00.123456Z", "bookingConfirmedAt": "2026-05-01T12:00:00.123456Z"}
@@ -126,10 +127,10 @@ def test_a_failed_hold_in_the_ticketer_set_is_both_of_the_events_the_saga_may_wa
 
 
 def test_an_event_nobody_asked_for_goes_out_in_every_configured_set():
-    expired = SimpleNamespace(id=9, message_type=str(Happened.TICKETS_HELD), body=HELD, created_at=RECORDED,
-                              headers={"correlationId": "rest-7", "message": None})
+    rest_hold = SimpleNamespace(id=9, message_type=str(Happened.TICKETS_HELD), body=HELD, created_at=RECORDED,
+                                headers={"correlationId": "rest-7", "message": None})
     config = CONFIG | {"MESSAGE_FORMAT": "raw", "MESSAGE_CONTRACTS": ("readme", "ticketer")}
-    messages = wire_messages(expired, config, {})
+    messages = wire_messages(rest_hold, config, {})
     assert [m.exchange for m in messages] == ["Ticketer.Contracts:TicketHeldEvent",
                                               "SharedLibrary.Contracts.Events:TicketsReservedEvent"]
     assert {m.properties.headers["MT-Source-Address"] for m in messages} == {"rabbitmq://rabbit.example/sales/ticket-service"}
@@ -215,3 +216,18 @@ def test_newids_are_time_ordered_in_their_last_groups_and_unique_per_part():
 ])
 def test_addresses_are_masstransits(url, expected):
     assert address(url, "hold-tickets") == expected
+
+
+def test_a_row_written_before_domain_events_goes_out_as_it_was_written():
+    body = {"bookingId": BOOKING, "eventId": 42, "ticketIds": TICKETS, "heldUntil": "2026-05-01T12:10:00+00:00"}
+    legacy = SimpleNamespace(id=3, message_type="TicketHeldEvent", body=body, created_at=RECORDED,
+                             headers={"MT-MessageType": "urn:message:Ticketer.Contracts:TicketHeldEvent"})
+    ((message),) = wire_messages(legacy, CONFIG | {"MESSAGE_FORMAT": "raw"}, {})
+    assert message.exchange == "Ticketer.Contracts:TicketHeldEvent"
+    assert json.loads(message.body) == body
+
+
+def test_a_row_of_an_unknown_kind_is_refused():
+    unknown = SimpleNamespace(id=4, message_type="SomethingElse", body={}, created_at=RECORDED, headers={})
+    with pytest.raises(ValueError, match="SomethingElse"):
+        wire_messages(unknown, CONFIG | {"MESSAGE_FORMAT": "raw"}, {})

@@ -1,4 +1,8 @@
-"""SIGTERM stops a consumer or the relay cleanly and promptly, finishing the message in hand."""
+"""SIGTERM stops a consumer or the relay cleanly and promptly, finishing the batch in hand.
+
+With batches of one, the batch in hand is one message and the one prefetched behind it
+goes back to the queue.
+"""
 
 import time
 import uuid
@@ -32,7 +36,7 @@ def test_sigterm_lets_a_consumer_finish_the_message_in_hand_and_return_the_rest(
     app, relay, fleet, spawn, broker, answers, database, make_tickets, event_id
 ):
     first, second = make_tickets(event_id, 2)
-    consumer = spawn("hold-tickets", alone=True, DB_LOCK_TIMEOUT_MS=30_000)
+    consumer = spawn("hold-tickets", alone=True, DB_LOCK_TIMEOUT_MS=30_000, CONSUMER_BATCH=1)
     in_hand, waiting = uuid.uuid4(), uuid.uuid4()
     with app.app_context(), db.engine.connect() as blocker:
         blocker.execute(text("SELECT id FROM tickets WHERE id = :t FOR UPDATE"), {"t": first})

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from app.extensions import db
 from app.logs import json_handler
-from app.messaging.handlers import process_delivery
+from app.messaging.handlers import process_batch
 from app.messaging.relay import publish_pending
 from app.messaging.wire import as_guid
 
@@ -78,7 +78,7 @@ def test_one_trace_runs_from_the_request_through_sql_to_the_published_message(
     broker.exchange_declare(f"{namespace}:TicketHeldEvent", exchange_type="fanout", durable=True)
     queue = broker.queue_declare("", exclusive=True).method.queue
     broker.queue_bind(queue, f"{namespace}:TicketHeldEvent")
-    broker.confirm_delivery()
+    broker.tx_select()
     with app.app_context():
         assert publish_pending(broker, app.config, 10) == 1
     _, properties, body = broker.basic_get(queue, auto_ack=True)
@@ -102,7 +102,7 @@ def test_a_consumed_message_continues_its_sender_s_trace(namespaced_app, spans, 
     )
     body = json.dumps({"BookingId": str(uuid.uuid4()), "EventId": event_id, "NumberOfTickets": 1}).encode()
     with app.app_context():
-        assert process_delivery("hold-tickets", properties, body).action == "ack"
+        assert process_batch("hold-tickets", [("", properties, body)])[0].action == "ack"
     consumer = [s for s in spans.get_finished_spans() if s.kind == SpanKind.CONSUMER]
     assert [format(s.context.trace_id, "032x") for s in consumer] == [sender_trace]
     (headers,) = outbox_headers(app)
@@ -120,7 +120,7 @@ def test_a_consumed_message_continues_a_masstransit_activity(namespaced_app, spa
     )
     body = json.dumps({"bookingId": str(uuid.uuid4()), "eventId": event_id, "numberOfTickets": 1}).encode()
     with app.app_context():
-        assert process_delivery("hold-tickets", properties, body).action == "ack"
+        assert process_batch("hold-tickets", [("", properties, body)])[0].action == "ack"
     consumer = [s for s in spans.get_finished_spans() if s.kind == SpanKind.CONSUMER]
     assert [format(s.context.trace_id, "032x") for s in consumer] == [sender_trace]
 

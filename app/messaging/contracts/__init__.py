@@ -11,8 +11,6 @@ for an absent optional property; unknown properties are ignored (a peer may add 
 from app.messaging.contracts import readme, spring, ticketer
 from app.messaging.contracts.base import Contract
 
-SETS = {"readme": readme, "ticketer": ticketer}
-
 # Every queue this service consumes, with the contracts it takes: the first one reads a
 # message that declares no type and came through no type's exchange.
 CONSUMED = {
@@ -24,4 +22,4 @@ CONSUMED = {
 }
 PUBLISHED = readme.PUBLISHED + ticketer.PUBLISHED
 
-__all__ = ["CONSUMED", "PUBLISHED", "SETS", "Contract"]
+__all__ = ["CONSUMED", "PUBLISHED", "Contract"]
