@@ -8,10 +8,11 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8082
 CONSUMERS_PER_QUEUE ?= 1
+HOLD_CONSUMERS ?= 2
 RELAYS ?= 1
 METRICS_PORT_BASE ?= 9100
 export FLASK_APP := wsgi
-export PORT CONSUMERS_PER_QUEUE RELAYS METRICS_PORT_BASE
+export PORT CONSUMERS_PER_QUEUE HOLD_CONSUMERS RELAYS METRICS_PORT_BASE
 export VENV_BIN := $(abspath $(BIN))
 
 .PHONY: run test lint lock migrate clean status
@@ -28,8 +29,8 @@ migrate: $(BIN)/.installed
 
 # Each program has 100 metrics ports (METRICS_PORT_BASE + 100 * slot + process number).
 run: migrate
-	@test "$(CONSUMERS_PER_QUEUE)" -ge 1 -a "$(CONSUMERS_PER_QUEUE)" -le 100 -a "$(RELAYS)" -ge 1 -a "$(RELAYS)" -le 100 \
-		|| { echo "CONSUMERS_PER_QUEUE and RELAYS must be 1 to 100" >&2; exit 2; }
+	@for count in "$(CONSUMERS_PER_QUEUE)" "$(HOLD_CONSUMERS)" "$(RELAYS)"; do test "$$count" -ge 1 -a "$$count" -le 100 \
+		|| { echo "CONSUMERS_PER_QUEUE, HOLD_CONSUMERS and RELAYS must be 1 to 100" >&2; exit 2; }; done
 	mkdir -p .run
 	exec $(BIN)/supervisord --configuration deploy/supervisord.conf
 

@@ -14,13 +14,14 @@ import redis
 from flask import current_app
 
 from app import metrics
-from app.extensions import redis_client
+from app.extensions import db, redis_client
 from app.tickets.transaction import after_transaction
 
 log = logging.getLogger(__name__)
 
 TOMBSTONE = b"-"
 TOMBSTONE_MS = 2_000
+PENDING = "cache_tombstones"  # keys to tombstone when the current transaction ends
 
 
 def ticket_key(ticket_id):
@@ -71,9 +72,18 @@ def _write_tombstones(keys):
 
 
 def invalidate_after_transaction(*, ticket_ids=(), event_ids=()):
-    """Invalidate these tickets' and events' entries once the current transaction ends."""
+    """Invalidate these tickets' and events' entries once the current transaction ends.
+
+    Every invalidation of one transaction (a consumer's batch makes many) goes to Redis in
+    one pipeline.
+    """
     if not current_app.config["CACHE_TICKET_SECONDS"] and not current_app.config["CACHE_SUMMARY_SECONDS"]:
         return
     keys = [ticket_key(t) for t in ticket_ids] + [summary_key(e) for e in set(event_ids)]
-    if keys:
-        after_transaction(lambda: _write_tombstones(keys))
+    if not keys:
+        return
+    info = db.session().info
+    if PENDING not in info:
+        info[PENDING] = set()
+        after_transaction(lambda: _write_tombstones(sorted(info.pop(PENDING, ()))))
+    info[PENDING].update(keys)

@@ -22,6 +22,12 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExport
 tracer = trace.get_tracer("ticket-service")
 
 
+def _exporter_named():
+    """Tell whether the environment names an exporter (OTLP or the console)."""
+    return bool(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+                or os.environ.get("OTEL_TRACES_EXPORTER") == "console")
+
+
 def _exporter():
     if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter  # noqa: PLC0415
@@ -50,8 +56,22 @@ def configure_tracing(process_name, exporter=None):
     return provider
 
 
+def spans_recorded():
+    """Tell whether this process records spans: an SDK provider is installed, or the environment names an exporter."""
+    if os.environ.get("OTEL_SDK_DISABLED", "").lower() == "true":
+        return False
+    return isinstance(trace.get_tracer_provider(), TracerProvider) or _exporter_named()
+
+
 def instrument_libraries():
-    """Trace every SQLAlchemy engine made from now on, and every Redis call (once per process)."""
+    """Trace every SQLAlchemy engine made from now on, and every Redis call (once per process).
+
+    Only when spans are recorded: otherwise the hooks cost every statement and command
+    (about 8 % of a consumer's CPU) for spans nobody receives. The trace context of
+    requests and messages is carried all the same.
+    """
+    if not spans_recorded():
+        return
     for instrumentor in (SQLAlchemyInstrumentor(), RedisInstrumentor()):
         if not instrumentor.is_instrumented_by_opentelemetry:
             instrumentor.instrument()

@@ -22,8 +22,9 @@ from pika.exceptions import AMQPError
 
 from app.errors import TicketServiceError
 from app.messaging.faults import Failure, error_headers, skipped_headers
-from app.messaging.handlers import HANDLERS, Verdict, process_batch
+from app.messaging.handlers import HANDLERS
 from app.messaging.host import address
+from app.messaging.processing import Verdict, process_batch
 from app.messaging.topology import declare_consumer, error_queue, skipped_queue
 
 log = logging.getLogger(__name__)

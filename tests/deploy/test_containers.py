@@ -310,9 +310,11 @@ def test_no_service_gets_the_metrics_directory_of_the_api():
 
 
 def test_replicas_follow_the_makefile_variables():
-    scaled = load_compose(SHELL | {"CONSUMERS_PER_QUEUE": "3", "RELAYS": "2"})["services"]
-    assert {queue: scaled[queue]["deploy"]["replicas"] for queue in CONSUMED} == dict.fromkeys(CONSUMED, "3")
+    scaled = load_compose(SHELL | {"CONSUMERS_PER_QUEUE": "3", "HOLD_CONSUMERS": "4", "RELAYS": "2"})["services"]
+    assert {queue: scaled[queue]["deploy"]["replicas"] for queue in CONSUMED} == dict.fromkeys(CONSUMED, "3") | {
+        "hold-tickets": "4"}
     assert scaled["relay"]["deploy"]["replicas"] == "2"
+    assert load_compose(SHELL)["services"]["hold-tickets"]["deploy"]["replicas"] == "2"
 
 
 def test_every_health_condition_waits_on_a_health_check():

@@ -34,7 +34,8 @@ def clean_tables():
 
 
 def conf_programs(tmp_path, per_program=1):
-    env = {"VENV_BIN": "/venv/bin", "CONSUMERS_PER_QUEUE": str(per_program), "RELAYS": str(per_program)}
+    env = {"VENV_BIN": "/venv/bin", "CONSUMERS_PER_QUEUE": str(per_program),
+           "HOLD_CONSUMERS": str(per_program), "RELAYS": str(per_program)}
     return programs(make_tree(tmp_path / "checkout"), **env)
 
 
@@ -95,7 +96,7 @@ def test_metrics_port_comes_from_the_slot_under_supervisord_else_from_metrics_po
 
 def test_each_run_keeps_its_files_in_its_own_checkout(tmp_path):
     checkout = make_tree(tmp_path / "checkout")
-    processes = programs(checkout, VENV_BIN="/venv/bin", CONSUMERS_PER_QUEUE="1", RELAYS="1")
+    processes = programs(checkout, VENV_BIN="/venv/bin", CONSUMERS_PER_QUEUE="1", HOLD_CONSUMERS="1", RELAYS="1")
     run = os.path.realpath(checkout / ".run")
     assert os.path.realpath(processes["api"].environment["PROMETHEUS_MULTIPROC_DIR"]) == f"{run}/prometheus"
     assert not [name for name, p in processes.items() if name != "api" and "PROMETHEUS_MULTIPROC_DIR" in p.environment]
@@ -153,7 +154,7 @@ def checkouts(app, database_url, amqp_url, tmp_path):
     def start(name, base):
         env = {"APP_ENV": "development", "DATABASE_URL": database_url, "RABBITMQ_URL": amqp_url,
                "HOST": "127.0.0.1", "PORT": str(free_port()), "METRICS_PORT_BASE": str(base),
-               "CONSUMERS_PER_QUEUE": "1", "RELAYS": "1", "WEB_CONCURRENCY": "1",
+               "CONSUMERS_PER_QUEUE": "1", "HOLD_CONSUMERS": "1", "RELAYS": "1", "WEB_CONCURRENCY": "1",
                "GUNICORN_ACCESS_LOG": "", "LOG_LEVEL": "WARNING"}
         checkout = Checkout(tmp_path / name, env)
         started.append(checkout)
@@ -187,7 +188,7 @@ def test_two_checkouts_run_side_by_side(checkouts, amqp_url, tmp_path):
     first_base = free_metrics_base()
     first = checkouts("first", first_base)
     second = checkouts("second", free_metrics_base(taken={first_base}))
-    processes = programs(tmp_path / "first", VENV_BIN="/venv/bin", CONSUMERS_PER_QUEUE="1", RELAYS="1")
+    processes = programs(tmp_path / "first", VENV_BIN="/venv/bin", CONSUMERS_PER_QUEUE="1", HOLD_CONSUMERS="1", RELAYS="1")
     served = set()
     for checkout in (first, second):
         _, states, output = checkout.wait_for(all_running, seconds=60)

@@ -142,7 +142,7 @@ def test_fault_of_t_is_published_as_masstransit_publishes_it():
     faulted = {"queue": "hold-tickets", "message_type": "SharedLibrary.Contracts.Messages:HoldTickets",
                "message_types": ["urn:message:SharedLibrary.Contracts.Messages:HoldTickets"],
                "message": {"bookingId": BOOKING, "eventId": 42, "numberOfTickets": 0, "customerId": None},
-               "exception_type": "app.messaging.handlers.Unreadable", "reason": "Give numberOfTickets or ticketIds."}
+               "exception_type": "app.messaging.processing.Unreadable", "reason": "Give numberOfTickets or ticketIds."}
     ((exchange, _, envelope),) = published(row(FAULTED, faulted), "envelope")
     assert exchange == "MassTransit:Fault--SharedLibrary.Contracts.Messages:HoldTickets--"
     assert list(envelope) == ENVELOPE_FIELDS
@@ -161,7 +161,7 @@ def test_fault_of_t_is_published_as_masstransit_publishes_it():
         "faultId": str(new_id(RECORDED, worker=70_001 >> 16, process=1, sequence=70_001)),
         "faultedMessageId": SAGA_MESSAGE,
         "timestamp": "2026-05-01T12:00:00.123456Z",
-        "exceptions": [{"exceptionType": "app.messaging.handlers.Unreadable", "innerException": None,
+        "exceptions": [{"exceptionType": "app.messaging.processing.Unreadable", "innerException": None,
                         "stackTrace": "", "message": "Give numberOfTickets or ticketIds.",
                         "source": "ticket-service", "data": None}],
         "host": host_info(),

@@ -2,8 +2,9 @@
 
 import uuid
 
-from app.cache import summary_key, ticket_key
-from app.extensions import redis_client
+from app.cache import TOMBSTONE, invalidate_after_transaction, summary_key, ticket_key
+from app.extensions import db, redis_client
+from app.tickets.transaction import AFTER_TRANSACTION, transaction
 
 
 def test_a_change_is_seen_at_once_by_the_next_read(app, client, event_id, make_tickets):
@@ -58,3 +59,17 @@ def test_reads_go_to_the_database_when_redis_is_down(make_app, event_id, make_ti
     assert client.patch(f"/api/Ticket/{ticket_id}/status", json={"status": "Reserved"}).status_code == 200
     assert client.get(f"/api/Ticket/{ticket_id}").get_json()["status"] == "Reserved"
     assert client.get(f"/api/Ticket/event/{event_id}/summary").get_json()["reserved"] == 1
+
+
+def test_every_invalidation_of_one_transaction_goes_to_redis_together_after_it(app, event_id):
+    tickets = [uuid.uuid4() for _ in range(3)]
+    with app.app_context():
+        with transaction():
+            for ticket in tickets:
+                with transaction():  # a consumer's batch: each message in a savepoint of its own
+                    invalidate_after_transaction(ticket_ids=[ticket], event_ids=[event_id])
+            assert len(db.session().info[AFTER_TRANSACTION]) == 1, "one Redis pipeline for the transaction"
+            assert redis_client.client.get(ticket_key(tickets[0])) is None, "tombstoned before the commit"
+        keys = [ticket_key(ticket) for ticket in tickets] + [summary_key(event_id)]
+        assert redis_client.client.mget(keys) == [TOMBSTONE] * 4
+        db.session.remove()

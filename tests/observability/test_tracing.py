@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from app.extensions import db
 from app.logs import json_handler
-from app.messaging.handlers import process_batch
+from app.messaging.processing import process_batch
 from app.messaging.relay import publish_pending
 from app.messaging.wire import as_guid
 
