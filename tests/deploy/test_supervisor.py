@@ -188,7 +188,8 @@ def test_two_checkouts_run_side_by_side(checkouts, amqp_url, tmp_path):
     first_base = free_metrics_base()
     first = checkouts("first", first_base)
     second = checkouts("second", free_metrics_base(taken={first_base}))
-    processes = programs(tmp_path / "first", VENV_BIN="/venv/bin", CONSUMERS_PER_QUEUE="1", HOLD_CONSUMERS="1", RELAYS="1")
+    processes = programs(tmp_path / "first", VENV_BIN="/venv/bin", CONSUMERS_PER_QUEUE="1", HOLD_CONSUMERS="1",
+                         RELAYS="1")
     served = set()
     for checkout in (first, second):
         _, states, output = checkout.wait_for(all_running, seconds=60)
