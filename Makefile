@@ -49,8 +49,23 @@ test: $(BIN)/.installed $(PROMTOOL)
 
 # make bench — every benchmark scenario against its baseline, one line each (bench/README.md)
 .PHONY: bench
-bench: $(BIN)/.installed
-	$(BIN)/python bench/run_all.py
+TOOLS_BIN := .run/tools/bin
+WRK := $(TOOLS_BIN)/wrk
+
+# wrk drives the HTTP benchmarks; taken from Debian's wrk package and the LuaJIT it links, not installed.
+$(WRK):
+	mkdir -p .run/tools/deb $(TOOLS_BIN)
+	cd .run/tools/deb && (apt-get download wrk libluajit-5.1-2 || (apt-get update -qq && apt-get download wrk libluajit-5.1-2))
+	for deb in .run/tools/deb/*.deb; do dpkg -x $$deb .run/tools/wrk-root; done
+	printf '#!/bin/sh\nLD_LIBRARY_PATH="%s" exec "%s" "$$@"\n' \
+		"$$(dirname "$$(find $(abspath .run/tools/wrk-root) -name 'libluajit-5.1.so.2' | head -n 1)")" \
+		"$(abspath .run/tools/wrk-root)/usr/bin/wrk" > $@
+	chmod +x $@
+	rm -rf .run/tools/deb
+	$@ --version | head -n 1
+
+bench: $(BIN)/.installed $(WRK)
+	PATH="$(abspath $(TOOLS_BIN)):$$PATH" $(BIN)/python bench/run_all.py
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -15,6 +15,7 @@ import contextlib
 import importlib
 import os
 import platform
+import shutil
 import signal
 import subprocess
 import sys
@@ -28,6 +29,12 @@ from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 from statements import drift
 
+TOOLS = {  # command: the Debian package that has it
+    "wrk": "wrk",
+    "psql": "postgresql-client",
+    "curl": "curl",
+    "rabbitmqctl": "rabbitmq-server",
+}
 SCENARIOS = ("ceiling", "flash_sale", "contended", "read_one", "read_event", "bulk", "messages", "saga")
 
 
@@ -107,14 +114,26 @@ def run(names, budget):
     return results
 
 
+def missing_tools():
+    """Return the commands the benchmarks need that are not on the PATH, with how to install them."""
+    missing = {command: package for command, package in TOOLS.items() if shutil.which(command) is None}
+    if not missing:
+        return None
+    return (f"make bench needs {', '.join(missing)} on the PATH; on Debian or Ubuntu:\n"
+            f"    apt-get install {' '.join(sorted(set(missing.values())))}")
+
+
 def main():
-    """Run the scenarios, print the table; exit 1 if a target or check failed."""
+    """Run the scenarios, print the table; exit 1 if a target or check failed, 2 if a tool is missing."""
     options = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     options.add_argument("--only", nargs="+", choices=SCENARIOS, default=SCENARIOS)
     options.add_argument("--budget", type=int, default=900)
     options.add_argument("--markdown", help="also write the table to this file")
     options.add_argument("--verbose", action="store_true", help="list every invariant check")
     args = options.parse_args()
+    if problem := missing_tools():
+        print(problem, file=sys.stderr)
+        sys.exit(2)
     signal.signal(signal.SIGALRM, _out_of_time)
     signal.signal(signal.SIGTERM, _stop)
     missing, added = drift()
