@@ -117,6 +117,7 @@ class Config:
     RABBITMQ_URL = _rabbitmq_url()
     CACHE_TICKET_SECONDS = _env_int("CACHE_TICKET_SECONDS", 60)
     CACHE_SUMMARY_SECONDS = _env_int("CACHE_SUMMARY_SECONDS", 2)
+    SOLD_OUT_SECONDS = float(_env("SOLD_OUT_SECONDS", 3))
     SLOW_REQUEST_MS = _env_int("SLOW_REQUEST_MS", 500)
     # A message process serves its metrics on METRICS_PORT (0: none), unless supervisord gave it its program's
     # slot (1-9) and its process number (0-99), as deploy/supervisord.conf does: its port is then

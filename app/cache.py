@@ -1,10 +1,17 @@
-"""Cache-aside in Redis for single-ticket reads and event summaries.
+"""Cache-aside in Redis for single-ticket reads, event summaries and sold-out answers.
 
 A read tries Redis, falls back to the database and stores what it read, unless Redis
 holds a tombstone: every committed change writes tombstones over the keys it touched
 (after the transaction ends), so a reader that loaded the old row just before the
 commit cannot put it back for the tombstone's lifetime; entries also expire on their
 own. Redis down: reads go to the database.
+
+The sold-out answer of an event is the number of its free seats that a quantity hold
+found too few; later holds asking for more are refused from it, without the database.
+Every committed change that frees seats of the event tombstones it, and it lives
+`SOLD_OUT_SECONDS` at most, so a seat freed without a commit (a hold running out) is offered again within
+that time. A booking that holds seats of the event is marked beside it (for its hold's
+lifetime): its repeated hold goes to the database, which returns the seats it holds.
 """
 
 import json
@@ -34,6 +41,16 @@ def summary_key(event_id):
     return f"cache:summary:{event_id}"
 
 
+def free_key(event_id):
+    """Return the key of an event's sold-out answer: how many of its seats were free."""
+    return f"cache:free:{event_id}"
+
+
+def holder_key(event_id, booking_id):
+    """Return the key that marks a booking as holding seats of the event."""
+    return f"cache:holder:{event_id}:{booking_id}"
+
+
 def cached(cache, key, ttl_seconds, load):
     """Return the JSON-able value under `key`, loading and storing it on a miss.
 
@@ -61,29 +78,81 @@ def cached(cache, key, ttl_seconds, load):
     return value
 
 
-def _write_tombstones(keys):
+def _write(entries):
+    """Write `{key: (value, milliseconds)}` in one pipeline."""
     try:
         with redis_client.client.pipeline(transaction=False) as pipe:
-            for key in keys:
-                pipe.set(key, TOMBSTONE, px=TOMBSTONE_MS)
+            for key, (value, milliseconds) in sorted(entries.items()):
+                pipe.set(key, value, px=milliseconds)
             pipe.execute()
     except redis.RedisError as exc:
-        log.warning("cache invalidation failed for %d keys: %s", len(keys), exc)
+        log.warning("cache invalidation failed for %d keys: %s", len(entries), exc)
 
 
-def invalidate_after_transaction(*, ticket_ids=(), event_ids=()):
-    """Invalidate these tickets' and events' entries once the current transaction ends.
+def _after_transaction(entries):
+    """Write these entries once the current transaction ends, with every other of the transaction.
 
-    Every invalidation of one transaction (a consumer's batch makes many) goes to Redis in
-    one pipeline.
+    A consumer's batch makes many: they go to Redis in one pipeline.
     """
-    if not current_app.config["CACHE_TICKET_SECONDS"] and not current_app.config["CACHE_SUMMARY_SECONDS"]:
-        return
-    keys = [ticket_key(t) for t in ticket_ids] + [summary_key(e) for e in set(event_ids)]
-    if not keys:
-        return
     info = db.session().info
     if PENDING not in info:
-        info[PENDING] = set()
-        after_transaction(lambda: _write_tombstones(sorted(info.pop(PENDING, ()))))
-    info[PENDING].update(keys)
+        info[PENDING] = {}
+        after_transaction(lambda: _write(info.pop(PENDING, {})))
+    info[PENDING].update(entries)
+
+
+def _enabled():
+    config = current_app.config
+    return bool(config["CACHE_TICKET_SECONDS"] or config["CACHE_SUMMARY_SECONDS"] or config["SOLD_OUT_SECONDS"])
+
+
+def invalidate_after_transaction(*, ticket_ids=(), event_ids=(), frees_seats=False):
+    """Invalidate these tickets' and events' entries once the current transaction ends.
+
+    A change that `frees_seats` (a release, an expiry, new tickets) invalidates the events'
+    sold-out answers too; others (a hold, a sale) leave fewer seats free, which the answer
+    never overstates.
+    """
+    if not _enabled():
+        return
+    events = set(event_ids)
+    keys = [ticket_key(t) for t in ticket_ids] + [summary_key(e) for e in events]
+    if frees_seats:
+        keys += [free_key(e) for e in events]
+    if keys:
+        _after_transaction(dict.fromkeys(keys, (TOMBSTONE, TOMBSTONE_MS)))
+
+
+def mark_holder_after_transaction(*, event_id, booking_id, seconds):
+    """Mark the booking as holding seats of the event for `seconds`, once the current transaction ends."""
+    if current_app.config["SOLD_OUT_SECONDS"]:
+        _after_transaction({holder_key(event_id, booking_id): (b"1", max(1, int(seconds * 1000)))})
+
+
+def known_free(event_id, booking_id):
+    """Return how many seats of the event a refused hold found free, if Redis remembers; else None.
+
+    None as well when the booking holds seats of the event (the database answers it), when
+    the answer is off (`SOLD_OUT_SECONDS=0`) or when Redis cannot be reached.
+    """
+    if not current_app.config["SOLD_OUT_SECONDS"]:
+        return None
+    try:
+        free, holder = redis_client.client.mget(free_key(event_id), holder_key(event_id, booking_id))
+    except redis.RedisError as exc:
+        log.warning("sold-out answers unavailable, asking the database: %s", exc)
+        return None
+    if free is None or free == TOMBSTONE or holder is not None:
+        return None
+    return int(free)
+
+
+def remember_free(event_id, free):
+    """Remember that only `free` seats of the event were free, unless a change since has tombstoned it."""
+    seconds = current_app.config["SOLD_OUT_SECONDS"]
+    if not seconds:
+        return
+    try:
+        redis_client.client.set(free_key(event_id), free, px=int(seconds * 1000), nx=True)
+    except redis.RedisError as exc:
+        log.warning("sold-out answer not stored: %s", exc)

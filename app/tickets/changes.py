@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from app import cache
 from app.context import current_correlation_id, current_source
 from app.extensions import db
+from app.models import TicketStatus
 
 log = logging.getLogger(__name__)
 UUID_ARRAY = ARRAY(PG_UUID(as_uuid=True))
@@ -156,5 +157,6 @@ def _move(statement, params, *, to_status, booking_id, hold_seconds):
             " ".join(str(ticket_id) for ticket_id in moved),
             extra={"booking_id": str(booking_id) if booking_id else None},
         )
-        cache.invalidate_after_transaction(ticket_ids=moved, event_ids={m.event_id for m in moved.values()})
+        cache.invalidate_after_transaction(ticket_ids=moved, event_ids={m.event_id for m in moved.values()},
+                                           frees_seats=to_status == TicketStatus.AVAILABLE)
     return moved

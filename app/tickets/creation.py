@@ -31,7 +31,7 @@ def _statement_seconds():
 
 def _insert_many(event_id, quantity):
     """Insert `quantity` Available tickets of the event; return how many."""
-    cache.invalidate_after_transaction(event_ids=[event_id])
+    cache.invalidate_after_transaction(event_ids=[event_id], frees_seats=True)
     return db.session.execute(INSERT_BULK_SQL, {"event_id": event_id, "quantity": quantity}).rowcount
 
 
@@ -63,7 +63,7 @@ def create_tickets(*, event_id, quantity, idempotency_key=None):
             stored = idempotency.claim(key=idempotency_key, scope="create", request=request)
             if stored is not None:
                 return _tickets_by_ids(stored["ticketIds"])
-        cache.invalidate_after_transaction(event_ids=[event_id])
+        cache.invalidate_after_transaction(event_ids=[event_id], frees_seats=True)
         insert = select(Ticket).from_statement(INSERT_SQL)
         tickets = list(db.session.scalars(insert, {"event_id": event_id, "quantity": quantity}))
         if idempotency_key:

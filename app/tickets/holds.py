@@ -5,14 +5,14 @@ at most one set of tickets per event: asking again returns the set it already ho
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
 from flask import current_app
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
-from app import metrics, outbox
+from app import cache, metrics, outbox
 from app.errors import HoldUnavailable, InvalidRequest
 from app.extensions import db
 from app.models import TicketStatus
@@ -139,7 +139,9 @@ def hold_tickets(*, event_id, booking_id, number_of_tickets=None, ticket_ids=Non
 
     Free means Available, or Held with an expired deadline. If the booking already holds
     tickets of this event, those are returned and nothing changes. Either way the hold
-    is recorded as `TicketsHeld`.
+    is recorded as `TicketsHeld`. A quantity hold that finds too few free seats leaves
+    their number in Redis; later quantity holds asking for more are refused from it
+    without the database (see `app.cache`).
 
     :raises InvalidRequest: neither or both of `number_of_tickets` and `ticket_ids`, a bad
         `hold_seconds`, or tickets of another event.
@@ -150,6 +152,8 @@ def hold_tickets(*, event_id, booking_id, number_of_tickets=None, ticket_ids=Non
         message = "Give exactly one of numberOfTickets or ticketIds."
         raise InvalidRequest(message, errors={"json": {"_schema": [message]}})
     seconds = _hold_seconds(hold_seconds)
+    if not ticket_ids:
+        _refuse_if_known_sold_out(event_id, booking_id, number_of_tickets)
     try:
         with transaction():
             redis_locks(keys_for(event_id=event_id, ticket_ids=ticket_ids or ()))
@@ -162,11 +166,27 @@ def hold_tickets(*, event_id, booking_id, number_of_tickets=None, ticket_ids=Non
                 hold = _hold_new(event_id, booking_id, number_of_tickets, ticket_ids, seconds)
             outbox.record(Happened.TICKETS_HELD, booking_id=booking_id, event_id=event_id,
                           ticket_ids=hold.ticket_ids, held_until=hold.held_until)
-    except HoldUnavailable:
+            cache.mark_holder_after_transaction(event_id=event_id, booking_id=booking_id,
+                                                seconds=(hold.held_until - datetime.now(UTC)).total_seconds())
+    except HoldUnavailable as refusal:
         metrics.HOLDS.labels("unavailable").inc()
+        if not ticket_ids:
+            cache.remember_free(event_id, refusal.available)
         raise
     metrics.HOLDS.labels(result).inc()
     return hold
+
+
+def _refuse_if_known_sold_out(event_id, booking_id, count):
+    """Refuse a quantity hold from the event's sold-out answer in Redis, without the database.
+
+    :raises HoldUnavailable: Redis remembers fewer free seats than `count`.
+    """
+    free = cache.known_free(event_id, booking_id)
+    if free is not None and free < count:
+        metrics.HOLDS.labels("unavailable").inc()
+        raise HoldUnavailable(f"Not enough tickets available for event {event_id}: asked for {count}.",
+                              requested=count, available=free)
 
 
 def _hold_new(event_id, booking_id, number_of_tickets, ticket_ids, seconds):
