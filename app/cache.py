@@ -12,10 +12,13 @@ Every committed change that frees seats of the event tombstones it, and it lives
 `SOLD_OUT_SECONDS` at most, so a seat freed without a commit (a hold running out) is offered again within
 that time. A booking that holds seats of the event is marked beside it (for its hold's
 lifetime): its repeated hold goes to the database, which returns the seats it holds.
+A process asks Redis for the answer only about events it has seen refuse a hold in the
+last minute, so holds of an event on sale cost no Redis round trip for it.
 """
 
 import json
 import logging
+import time
 
 import redis
 from flask import current_app
@@ -29,6 +32,9 @@ log = logging.getLogger(__name__)
 TOMBSTONE = b"-"
 TOMBSTONE_MS = 2_000
 PENDING = "cache_tombstones"  # keys to tombstone when the current transaction ends
+REFUSALS_REMEMBERED_SECONDS = 60
+MAX_REFUSALS_REMEMBERED = 10_000
+_refused = {}  # event id -> time.monotonic() of the last refused quantity hold this process saw
 
 
 def ticket_key(ticket_id):
@@ -137,6 +143,9 @@ def known_free(event_id, booking_id):
     """
     if not current_app.config["SOLD_OUT_SECONDS"]:
         return None
+    refused_at = _refused.get(event_id)
+    if refused_at is None or time.monotonic() - refused_at > REFUSALS_REMEMBERED_SECONDS:
+        return None
     try:
         free, holder = redis_client.client.mget(free_key(event_id), holder_key(event_id, booking_id))
     except redis.RedisError as exc:
@@ -152,6 +161,9 @@ def remember_free(event_id, free):
     seconds = current_app.config["SOLD_OUT_SECONDS"]
     if not seconds:
         return
+    if len(_refused) >= MAX_REFUSALS_REMEMBERED:
+        _refused.clear()
+    _refused[event_id] = time.monotonic()
     try:
         redis_client.client.set(free_key(event_id), free, px=int(seconds * 1000), nx=True)
     except redis.RedisError as exc:

@@ -11,7 +11,8 @@ the trace context of callers (`traceparent`) is still carried into logs and mess
 
 import os
 
-from opentelemetry import propagate, trace
+from flask import g, request
+from opentelemetry import context, propagate, trace
 from opentelemetry.instrumentation.flask import FlaskInstrumentor
 from opentelemetry.instrumentation.redis import RedisInstrumentor
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
@@ -78,8 +79,28 @@ def instrument_libraries():
 
 
 def instrument_app(app):
-    """Trace the app's requests (not its health checks, metrics or docs)."""
-    FlaskInstrumentor().instrument_app(app, excluded_urls="health,metrics,swagger,openapi")
+    """Trace the app's requests (not its health checks, metrics or docs) when spans are recorded.
+
+    When they are not, a request only takes on its caller's trace context (`traceparent`),
+    so its logs and the messages it causes still carry the caller's trace, without the
+    instrumentation's work per request (about 6 % of a hold's CPU).
+    """
+    if spans_recorded():
+        FlaskInstrumentor().instrument_app(app, excluded_urls="health,metrics,swagger,openapi")
+        return
+    app.before_request(_take_on_caller_context)
+    app.teardown_request(_drop_caller_context)
+
+
+def _take_on_caller_context():
+    if "traceparent" in request.headers:
+        g.trace_token = context.attach(propagate.extract(request.headers))
+
+
+def _drop_caller_context(_error=None):
+    token = g.pop("trace_token", None)
+    if token is not None:
+        context.detach(token)
 
 
 ACTIVITY_ID = "MT-Activity-Id"

@@ -143,3 +143,32 @@ def test_log_lines_are_json_with_the_correlation_and_trace_ids(namespaced_app, e
     assert moved[0]["correlation_id"] == "corr-log-1"
     assert len(moved[0]["trace_id"]) == 32
     assert {"time", "level", "logger", "message"} <= set(moved[0])
+
+
+def test_without_recorded_spans_a_request_still_carries_its_callers_trace(make_app, monkeypatch, event_id):
+    monkeypatch.setattr("app.tracing.spans_recorded", lambda: False)
+    app = make_app()
+    client = app.test_client()
+    client.post("/api/Ticket/bulk", json={"eventId": event_id, "quantity": 2})
+    caller = uuid.uuid4().hex
+    body = {"eventId": event_id, "bookingId": str(uuid.uuid4()), "numberOfTickets": 1}
+    stream = io.StringIO()
+    handler = json_handler()
+    handler.setStream(stream)
+    logger = logging.getLogger("app.tickets.changes")
+    logger.addHandler(handler)
+    level, logger.level = logger.level, logging.INFO
+    try:
+        assert client.post("/api/Ticket/hold", json=body,
+                           headers={"traceparent": f"00-{caller}-{uuid.uuid4().hex[:16]}-01"}).status_code == 200
+        assert client.post("/api/Ticket/hold", json=body | {"bookingId": str(uuid.uuid4())}).status_code == 200
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    moved = [json.loads(line) for line in stream.getvalue().splitlines() if "-> Held" in line]
+    assert [line["trace_id"] for line in moved] == [caller, None], "the second request took on the first's trace"
+    with app.app_context():
+        rows = db.session.execute(text("SELECT headers FROM outbox_messages WHERE body->>'booking_id' = :b"),
+                                  {"b": body["bookingId"]}).scalars().all()
+        db.session.remove()
+    assert trace_id_of(rows[0]["traceparent"]) == caller

@@ -116,3 +116,13 @@ def test_off_when_its_lifetime_is_zero(make_app, make_tickets, event_id):
     assert hold(client, event_id).status_code == 409
     with app.app_context():
         assert redis_client.client.get(free_key(event_id)) is None
+
+
+def test_holds_of_an_event_on_sale_do_not_ask_redis_for_an_answer(app, client, make_tickets, event_id, monkeypatch):
+    make_tickets(event_id, 4)
+    asked = []
+    with app.app_context():
+        redis_type = type(redis_client.client)
+    monkeypatch.setattr(redis_type, "mget", lambda _self, *keys: asked.append(keys) or [None] * len(keys))
+    assert hold(client, event_id).status_code == 200
+    assert asked == []
