@@ -1,5 +1,6 @@
 """One trace and one correlation id from the HTTP request, through SQL, into the published message."""
 
+import contextlib
 import io
 import json
 import logging
@@ -125,19 +126,26 @@ def test_a_consumed_message_continues_a_masstransit_activity(namespaced_app, spa
     assert [format(s.context.trace_id, "032x") for s in consumer] == [sender_trace]
 
 
-def test_log_lines_are_json_with_the_correlation_and_trace_ids(namespaced_app, event_id):
-    stream = io.StringIO()
+@contextlib.contextmanager
+def json_lines_of(logger_name):
+    """Collect the JSON log lines of one logger at INFO inside the block; yield the list they go to."""
+    stream, lines = io.StringIO(), []
     handler = json_handler()
     handler.setStream(stream)
-    logger = logging.getLogger("app.tickets.changes")
+    logger = logging.getLogger(logger_name)
     logger.addHandler(handler)
     level, logger.level = logger.level, logging.INFO
     try:
-        hold_by_http(namespaced_app, event_id, "corr-log-1")
+        yield lines
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
-    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+        lines += [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_log_lines_are_json_with_the_correlation_and_trace_ids(namespaced_app, event_id):
+    with json_lines_of("app.tickets.changes") as lines:
+        hold_by_http(namespaced_app, event_id, "corr-log-1")
     moved = [line for line in lines if "-> Held" in line["message"]]
     assert len(moved) == 1, lines
     assert moved[0]["correlation_id"] == "corr-log-1"
@@ -152,20 +160,11 @@ def test_without_recorded_spans_a_request_still_carries_its_callers_trace(make_a
     client.post("/api/Ticket/bulk", json={"eventId": event_id, "quantity": 2})
     caller = uuid.uuid4().hex
     body = {"eventId": event_id, "bookingId": str(uuid.uuid4()), "numberOfTickets": 1}
-    stream = io.StringIO()
-    handler = json_handler()
-    handler.setStream(stream)
-    logger = logging.getLogger("app.tickets.changes")
-    logger.addHandler(handler)
-    level, logger.level = logger.level, logging.INFO
-    try:
+    with json_lines_of("app.tickets.changes") as lines:
         assert client.post("/api/Ticket/hold", json=body,
                            headers={"traceparent": f"00-{caller}-{uuid.uuid4().hex[:16]}-01"}).status_code == 200
         assert client.post("/api/Ticket/hold", json=body | {"bookingId": str(uuid.uuid4())}).status_code == 200
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-    moved = [json.loads(line) for line in stream.getvalue().splitlines() if "-> Held" in line]
+    moved = [line for line in lines if "-> Held" in line["message"]]
     assert [line["trace_id"] for line in moved] == [caller, None], "the second request took on the first's trace"
     with app.app_context():
         rows = db.session.execute(text("SELECT headers FROM outbox_messages WHERE body->>'booking_id' = :b"),

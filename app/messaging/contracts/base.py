@@ -118,6 +118,14 @@ def number_of_tickets(**kwargs):
     return fields.Integer(strict=True, data_key="numberOfTickets", **kwargs)
 
 
+class BookingTickets(Contract):
+    """The fields of every message about some tickets of a booking: `bookingId`, `eventId`, `ticketIds`."""
+
+    booking_id = booking_id()
+    event_id = event_id()
+    ticket_ids = ticket_ids(required=True)
+
+
 class HoldRequest(Contract):
     """A hold as either set asks for it: by quantity or by id, in the lenient shapes of .NET records.
 

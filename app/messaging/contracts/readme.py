@@ -3,13 +3,13 @@
 from marshmallow import fields, validate
 
 from app.messaging.contracts.base import (
+    BookingTickets,
     Contract,
     HoldRequest,
     UtcTime,
     booking_id,
     event_id,
     number_of_tickets,
-    ticket_ids,
 )
 
 SET = "readme"
@@ -32,29 +32,19 @@ class HoldTicketsRequest(HoldRequest, ReadmeContract):
     """Hold seats for a booking, by quantity or by id."""
 
 
-class ReserveTicketsRequest(ReadmeContract):
+class ReserveTicketsRequest(BookingTickets, ReadmeContract):
     """Reserve a booking's tickets."""
 
-    booking_id = booking_id()
-    event_id = event_id()
-    ticket_ids = ticket_ids(required=True)
 
-
-class ReleaseTicketsRequest(ReadmeContract):
+class ReleaseTicketsRequest(BookingTickets, ReadmeContract):
     """Release a booking's tickets."""
 
-    booking_id = booking_id()
-    event_id = event_id()
-    ticket_ids = ticket_ids(required=True)
     reason = fields.String(allow_none=True)
 
 
-class TicketHeldEvent(ReadmeContract):
+class TicketHeldEvent(BookingTickets, ReadmeContract):
     """The booking holds these tickets until `heldUntil`."""
 
-    booking_id = booking_id()
-    event_id = event_id()
-    ticket_ids = ticket_ids(required=True)
     held_until = UtcTime(data_key="heldUntil")
 
 
@@ -68,12 +58,8 @@ class TicketHoldFailedEvent(ReadmeContract):
     available = fields.Integer()
 
 
-class TicketReservedEvent(ReadmeContract):
+class TicketReservedEvent(BookingTickets, ReadmeContract):
     """The booking's tickets are reserved."""
-
-    booking_id = booking_id()
-    event_id = event_id()
-    ticket_ids = ticket_ids(required=True)
 
 
 class TicketReservationFailedEvent(ReadmeContract):
@@ -84,20 +70,12 @@ class TicketReservationFailedEvent(ReadmeContract):
     reason = fields.String()
 
 
-class TicketsReleasedEvent(ReadmeContract):
+class TicketsReleasedEvent(BookingTickets, ReadmeContract):
     """These tickets of the booking are Available again."""
 
-    booking_id = booking_id()
-    event_id = event_id()
-    ticket_ids = ticket_ids(required=True)
 
-
-class TicketHoldExpiredEvent(ReadmeContract):
+class TicketHoldExpiredEvent(BookingTickets, ReadmeContract):
     """The booking's hold ran out; the tickets are Available again."""
-
-    booking_id = booking_id()
-    event_id = event_id()
-    ticket_ids = ticket_ids(required=True)
 
 
 PUBLISHED = (

@@ -11,6 +11,7 @@ original Ticket service published all the same. The types follow the .NET record
 from marshmallow import fields
 
 from app.messaging.contracts.base import (
+    BookingTickets,
     Contract,
     CustomerId,
     HoldRequest,
@@ -19,7 +20,6 @@ from app.messaging.contracts.base import (
     booking_id,
     event_id,
     number_of_tickets,
-    ticket_ids,
 )
 
 SET = "ticketer"
@@ -45,30 +45,21 @@ class HoldTickets(HoldRequest, Message):
     """Hold `numberOfTickets` seats for the booking (`customerId` may be null or "")."""
 
 
-class ReserveTickets(Message):
+class ReserveTickets(BookingTickets, Message):
     """Reserve (the saga: confirm) the booking's held tickets."""
 
-    booking_id = booking_id()
-    event_id = event_id()
-    ticket_ids = ticket_ids(required=True)
     customer_id = CustomerId(allow_none=True, data_key="customerId")
 
 
-class ReleaseTickets(Message):
+class ReleaseTickets(BookingTickets, Message):
     """Release the booking's tickets (the saga's compensation after a failed payment)."""
 
-    booking_id = booking_id()
-    event_id = event_id()
-    ticket_ids = ticket_ids(required=True)
     reason = fields.String(allow_none=True)
 
 
-class TicketsReservedEvent(Event):
+class TicketsReservedEvent(BookingTickets, Event):
     """The answer to a successful hold: the seats, their number and their total price."""
 
-    booking_id = booking_id()
-    event_id = event_id()
-    ticket_ids = ticket_ids(required=True)
     number_of_tickets = number_of_tickets()
     total_price = Money(data_key="totalPrice")
     booking_date = UtcTime(data_key="bookingDate")
