@@ -25,7 +25,7 @@ from flask import current_app
 
 from app import metrics
 from app.extensions import db, redis_client
-from app.tickets.transaction import after_transaction
+from app.tickets.transaction import after_commit, after_transaction, in_transaction
 
 log = logging.getLogger(__name__)
 
@@ -157,14 +157,26 @@ def known_free(event_id, booking_id):
 
 
 def remember_free(event_id, free):
-    """Remember that only `free` seats of the event were free, unless a change since has tombstoned it."""
+    """Remember that only `free` seats of the event were free, unless a change since has tombstoned it.
+
+    Inside a transaction (a consumer's batch), the count may include the transaction's own
+    holds: it is stored once that transaction has committed, and not at all if it rolls back.
+    """
     seconds = current_app.config["SOLD_OUT_SECONDS"]
     if not seconds:
         return
     if len(_refused) >= MAX_REFUSALS_REMEMBERED:
         _refused.clear()
     _refused[event_id] = time.monotonic()
-    try:
-        redis_client.client.set(free_key(event_id), free, px=int(seconds * 1000), nx=True)
-    except redis.RedisError as exc:
-        log.warning("sold-out answer not stored: %s", exc)
+    milliseconds = int(seconds * 1000)
+
+    def store():
+        try:
+            redis_client.client.set(free_key(event_id), free, px=milliseconds, nx=True)
+        except redis.RedisError as exc:
+            log.warning("sold-out answer not stored: %s", exc)
+
+    if in_transaction():
+        after_commit(store)
+    else:
+        store()

@@ -4,12 +4,12 @@
 per delivery that the runtime carries out after the commit (ack, return to the queue,
 move to `_error` or to `_skipped`). The batch's messages are claimed in the inbox in one
 statement, so a copy of a message applied before is acknowledged and changes nothing;
-each message then runs its handler, whose changes the domain's savepoints hold, and a
-message that fails or must be retried gives its claim back. A message that fails is
+each message then runs its handler in a savepoint of its own, and a message that fails
+or must be retried rolls back alone and gives its claim back. A message that fails is
 answered, once: its `Fault<T>` and, when its `bookingId` can be read, its contract set's
 failure event are recorded under a claim of its own (`{queue}:fault`), before it is moved
-to `{queue}_error`. When the database itself fails, the whole batch rolls back and goes
-back to the queue.
+to `{queue}_error`. When the connection to the database is lost, the whole batch rolls
+back and goes back to the queue.
 """
 
 import logging
@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from app import metrics, outbox
 from app.context import origin
-from app.errors import InvalidRequest, ServiceUnavailable, TicketServiceError, translate_database_error
+from app.errors import InvalidRequest, TicketServiceError
 from app.messaging import inbox
 from app.messaging.contracts import CONSUMED
 from app.messaging.faults import FAULTED, Failure
@@ -125,8 +125,8 @@ def _handling(queue, contract, delivery):
 
 
 def _apply(queue, contract, delivery):
-    """Run the message's handler in its context."""
-    with _handling(queue, contract, delivery):
+    """Run the message's handler in its context, in a savepoint of its own."""
+    with _handling(queue, contract, delivery), transaction():
         HANDLERS[queue](_read(contract, delivery))
 
 
@@ -250,18 +250,22 @@ def _fault_or_retry(queue, contract, delivery, exc):
 
 
 def _retry(queue, exc):
-    """Return the verdict of a failure worth retrying: the message alone (busy, deadlock) or its batch.
+    """Return the verdict of a failure worth retrying: the message alone (busy, deadlock, timeout) or its batch.
 
-    The batch goes back whole when the database itself failed (unreachable, timed out),
-    since its transaction cannot go on.
+    The batch goes back whole when the connection to the database is lost, since its
+    transaction cannot go on; an error inside a message's savepoint leaves it usable.
     """
-    if isinstance(exc, DBAPIError):
-        exc = translate_database_error(exc) or exc
     reason = getattr(exc, "message", None) or str(getattr(exc, "orig", None) or exc)[:200]
-    down = isinstance(exc, ServiceUnavailable) or (
-        isinstance(exc, SQLAlchemyError) and not isinstance(exc, DBAPIError))
     log.warning("%s: will retry: %s", queue, reason)
-    return Verdict("retry", reason, database_down=down)
+    return Verdict("retry", reason, database_down=_connection_lost(exc))
+
+
+def _connection_lost(exc):
+    """Tell whether a database failure (or the domain error made of one) lost the connection."""
+    original = exc if isinstance(exc, SQLAlchemyError) else exc.__cause__
+    if isinstance(original, DBAPIError):
+        return original.connection_invalidated or getattr(original.orig, "pgcode", None) is None
+    return isinstance(original, SQLAlchemyError)
 
 
 def _fault(queue, contract, delivery, exc):

@@ -35,11 +35,16 @@ def queue_arguments(queue_type):
 def declare_consumer(channel, namespace, queue, queue_type="classic"):
     """Declare the exchanges, queues and bindings a consumer of `queue` needs.
 
-    `{queue}_error` and `{queue}_skipped` take the queue's arguments (its type).
+    `{queue}_error` and `{queue}_skipped` take the queue's arguments (its type). A quorum
+    queue dead-letters to `{queue}_error` a message redelivered past its delivery limit
+    (RabbitMQ 4 sets one by default), instead of dropping it.
     """
     for name in (queue, error_queue(queue), skipped_queue(queue)):
         _fanout(channel, name)
-        channel.queue_declare(name, durable=True, arguments=queue_arguments(queue_type))
+        arguments = queue_arguments(queue_type)
+        if arguments and name == queue:
+            arguments |= {"x-dead-letter-exchange": error_queue(queue)}
+        channel.queue_declare(name, durable=True, arguments=arguments)
         channel.queue_bind(name, exchange=name)
     for contract in CONSUMED[queue]:
         _fanout(channel, contract.full_name(namespace))

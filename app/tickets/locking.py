@@ -19,12 +19,13 @@ from flask import current_app
 
 from app import metrics
 from app.errors import Busy
-from app.extensions import redis_client
+from app.extensions import db, redis_client
 from app.tickets.transaction import after_transaction, in_transaction
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.005
+HELD = "redis_locks_held"  # the current transaction's locks, by key
 
 
 def ticket_key(ticket_id):
@@ -66,10 +67,21 @@ def _release(locks):
             log.warning("could not release lock %s: %s", lock.name, exc)
 
 
+def _held_keys():
+    """Return the keys the current transaction holds locks on (released when it ends)."""
+    info = db.session().info
+    if HELD not in info:
+        held = info[HELD] = {}
+        after_transaction(lambda: _release(list(info.pop(HELD, held).values())))
+    return info[HELD]
+
+
 def redis_locks(keys, ttl_seconds=None):
     """Hold Redis locks on `keys` until the current transaction ends (or `ttl_seconds`, at most).
 
-    The TTL defaults to `LOCK_TTL_SECONDS`; work that may run longer passes its own.
+    The TTL defaults to `LOCK_TTL_SECONDS`; work that may run longer passes its own. Keys
+    the transaction holds already (an earlier message of a consumer's batch) are not taken
+    again: the locks belong to the transaction.
 
     :raises RuntimeError: called outside a transaction.
     :raises Busy: a lock was not had within `LOCK_WAIT_SECONDS`.
@@ -81,16 +93,15 @@ def redis_locks(keys, ttl_seconds=None):
     config = current_app.config
     started = time.monotonic()
     deadline = started + config["LOCK_WAIT_SECONDS"]
-    held = []
-    after_transaction(lambda: _release(held))
+    held = _held_keys()
     try:
-        for key in sorted(set(keys)):
+        for key in sorted(set(keys) - set(held)):
             ttl = ttl_seconds or config["LOCK_TTL_SECONDS"]
             lock = redis_client.client.lock(key, timeout=ttl, sleep=POLL_SECONDS)
             if not lock.acquire(blocking_timeout=max(deadline - time.monotonic(), 0)):
                 metrics.LOCK_BUSY.inc()
                 raise Busy("These tickets are being changed by another request; retry shortly.")
-            held.append(lock)
+            held[key] = lock
     except redis.RedisError as exc:
         metrics.REDIS_FALLBACKS.inc()
         log.warning("Redis locks unavailable, going on with database locks only: %s", exc)

@@ -1,5 +1,6 @@
 """The unit of work every service function runs in."""
 
+import logging
 from contextlib import contextmanager
 
 from sqlalchemy.exc import DBAPIError
@@ -7,8 +8,11 @@ from sqlalchemy.exc import DBAPIError
 from app.errors import translate_database_error
 from app.extensions import db
 
+log = logging.getLogger(__name__)
+
 OPEN = "transaction_open"
 AFTER_TRANSACTION = "after_transaction"
+AFTER_COMMIT = "after_commit"
 
 
 @contextmanager
@@ -35,7 +39,8 @@ def transaction():
     the block alone and the outer transaction goes on (a consumer records the message it
     handles in the same transaction as the service function's change). Work registered
     with `after_transaction` (releasing Redis locks) runs once the outermost transaction
-    has ended, committed or not.
+    has ended, committed or not; work registered with `after_commit`, only once it has
+    committed.
 
     :raises Busy: a row lock was not granted within `lock_timeout`.
     :raises ServiceUnavailable: the database is unreachable or timed out.
@@ -50,15 +55,26 @@ def transaction():
     if not session.in_transaction():
         session.begin()
     session.info[OPEN] = True
+    committed = False
     try:
         with _translated_errors(session.rollback):
             yield session
             session.commit()
+            committed = True
     finally:
         session.info.pop(OPEN, None)
         callbacks = session.info.pop(AFTER_TRANSACTION, [])
-        while callbacks:
-            callbacks.pop()()
+        on_commit = session.info.pop(AFTER_COMMIT, [])
+        _run(reversed(callbacks + (on_commit if committed else [])))
+
+
+def _run(callbacks):
+    """Run every callback, each on its own: one that fails is logged and the others still run."""
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:  # noqa: BLE001 - the transaction has ended; what follows it must all run
+            log.exception("a callback after the transaction failed")
 
 
 def in_transaction():
@@ -69,3 +85,8 @@ def in_transaction():
 def after_transaction(callback):
     """Call `callback` when the outermost transaction ends (after commit or rollback)."""
     db.session().info.setdefault(AFTER_TRANSACTION, []).append(callback)
+
+
+def after_commit(callback):
+    """Call `callback` once the outermost transaction has committed; not at all if it rolls back."""
+    db.session().info.setdefault(AFTER_COMMIT, []).append(callback)

@@ -1,5 +1,6 @@
 """A consumer's batch is one transaction: the good messages commit together, a failing one rolls back alone."""
 
+import time
 import uuid
 
 from sqlalchemy import text
@@ -55,3 +56,18 @@ def test_a_batch_that_holds_a_busy_ticket_returns_that_message_alone(
         blocker.rollback()
     assert listener.receive(busy, timeout=15), "the busy ticket's hold was not retried"
     assert eventually(lambda: database.tickets(event_id)[tickets[0]] == ("Held", str(busy)))
+
+
+def test_two_messages_of_one_batch_on_the_same_ticket_do_not_wait_for_each_others_lock(
+    relay, spawn, broker, make_tickets, event_id
+):
+    (ticket,) = make_tickets(event_id, 1)
+    listener = broker.listen("TicketHeldEvent", "TicketHoldFailedEvent")
+    first, second = uuid.uuid4(), uuid.uuid4()
+    spawn("hold-tickets", alone=True, CONSUMER_BATCH=10, CONSUMER_LINGER_MS=500, LOCK_WAIT_SECONDS=5)
+    started = time.monotonic()
+    broker.send_all([hold(event_id, first, ticketIds=[ticket]), hold(event_id, second, ticketIds=[ticket])])
+    (held,) = listener.receive(first, types=("TicketHeldEvent",), timeout=10)
+    (refused,) = listener.receive(second, types=("TicketHoldFailedEvent",), timeout=10)
+    assert time.monotonic() - started < 3, "the second message waited on the lock its own batch holds"
+    assert held.body["ticketIds"] == [ticket] and "Held" in refused.body["reason"]

@@ -42,6 +42,9 @@ def test_queues_are_quorum_queues_on_request_and_holds_are_answered(
             time.sleep(0.1)
         types = dict(line.split("\t") for line in rabbitmqctl("list_queues", "-p", quorum_vhost, "name", "type")
                      .splitlines())
+        arguments = dict(line.split("\t") for line in rabbitmqctl("list_queues", "-p", quorum_vhost, "name",
+                                                                  "arguments").splitlines())
+        assert f"{QUEUE}_error" in arguments[QUEUE], "past its delivery limit a message goes to the error queue"
         assert {name: types[name] for name in (QUEUE, f"{QUEUE}_error", f"{QUEUE}_skipped")} == dict.fromkeys(
             (QUEUE, f"{QUEUE}_error", f"{QUEUE}_skipped"), "quorum")
 

@@ -8,7 +8,10 @@ import pytest
 from sqlalchemy import event, text
 
 from app.cache import TOMBSTONE_MS, free_key
+from app.errors import HoldUnavailable
 from app.extensions import db, redis_client
+from app.tickets.holds import hold_tickets
+from app.tickets.transaction import transaction
 
 
 @contextlib.contextmanager
@@ -126,3 +129,24 @@ def test_holds_of_an_event_on_sale_do_not_ask_redis_for_an_answer(app, client, m
     monkeypatch.setattr(redis_type, "mget", lambda _self, *keys: asked.append(keys) or [None] * len(keys))
     assert hold(client, event_id).status_code == 200
     assert asked == []
+
+
+def test_a_refusal_in_a_batch_that_rolls_back_leaves_no_answer_and_one_that_commits_does(app, make_tickets, event_id):
+    make_tickets(event_id, 4)
+    time.sleep(TOMBSTONE_MS / 1000)
+
+    def batch(fail):
+        with transaction():  # a consumer's batch: the refusal saw the batch's own hold
+            hold_tickets(event_id=event_id, booking_id=uuid.uuid4(), number_of_tickets=2)
+            with pytest.raises(HoldUnavailable):
+                hold_tickets(event_id=event_id, booking_id=uuid.uuid4(), number_of_tickets=3)
+            if fail:
+                raise RuntimeError("the batch rolls back")
+
+    with app.app_context():
+        with pytest.raises(RuntimeError):
+            batch(fail=True)
+        assert redis_client.client.get(free_key(event_id)) is None
+        batch(fail=False)
+        assert redis_client.client.get(free_key(event_id)) == b"2"
+        db.session.remove()
