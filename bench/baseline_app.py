@@ -113,8 +113,8 @@ def _hold(cursor, event_id, booking_id, number, ticket_ids):
 def _announce(cursor, event_id, booking_id, ticket_ids, held_until):
     facts = {"booking_id": booking_id, "event_id": event_id, "ticket_ids": ticket_ids, "held_until": held_until}
     context = {"correlationId": None, "message": None}
-    cursor.execute(sql.OUTBOX, {"kind": "TicketsHeld", "facts": json.dumps(facts, default=str),
-                                "context": json.dumps(context)})
+    cursor.execute(sql.OUTBOX, {"kinds": ["TicketsHeld"], "facts": [json.dumps(facts, default=str)],
+                                "contexts": [json.dumps(context)]})
 
 
 @app.post("/hold")

@@ -44,8 +44,8 @@ def hold_applier(dsn):
                      "held_until": moved[0][4] if moved else None}
             context = {"correlationId": message_id, "message": {"queue": "hold-tickets", "contractSet": "readme",
                                                                  "messageId": message_id}}
-            cursor.execute(sql.OUTBOX, {"kind": "TicketsHeld", "facts": json.dumps(facts, default=str),
-                                        "context": json.dumps(context)})
+            cursor.execute(sql.OUTBOX, {"kinds": ["TicketsHeld"], "facts": [json.dumps(facts, default=str)],
+                                        "contexts": [json.dumps(context)]})
 
     return apply
 

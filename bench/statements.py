@@ -79,7 +79,10 @@ HOLD_AVAILABLE = _MOVE.format(
 )
 OUTBOX = """
     INSERT INTO outbox_messages (message_type, body, headers)
-    VALUES (%(kind)s, CAST(%(facts)s AS jsonb), CAST(%(context)s AS jsonb))
+    SELECT kind, CAST(facts AS jsonb), CAST(context AS jsonb)
+      FROM unnest(CAST(%(kinds)s AS text[]), CAST(%(facts)s AS text[]), CAST(%(contexts)s AS text[]))
+           WITH ORDINALITY AS recorded(kind, facts, context, n)
+     ORDER BY n
 """
 INBOX_CLAIM = """
     INSERT INTO inbox_messages (consumer, message_id) VALUES (%(consumer)s, %(message_id)s)

@@ -13,6 +13,9 @@ log = logging.getLogger(__name__)
 OPEN = "transaction_open"
 AFTER_TRANSACTION = "after_transaction"
 AFTER_COMMIT = "after_commit"
+BEFORE_COMMIT = "before_commit"
+SAVEPOINTS = "savepoints"  # the open savepoints, innermost last
+ROLLED_BACK = "rolled_back_savepoints"
 
 
 @contextmanager
@@ -47,10 +50,7 @@ def transaction():
     """
     session = db.session()
     if session.info.get(OPEN):
-        savepoint = session.begin_nested()
-        with _translated_errors(savepoint.rollback):
-            yield session
-            savepoint.commit()
+        yield from _savepoint(session)
         return
     if not session.in_transaction():
         session.begin()
@@ -59,13 +59,33 @@ def transaction():
     try:
         with _translated_errors(session.rollback):
             yield session
+            for callback in session.info.pop(BEFORE_COMMIT, []):
+                callback()
             session.commit()
             committed = True
     finally:
-        session.info.pop(OPEN, None)
+        for key in (OPEN, BEFORE_COMMIT, SAVEPOINTS, ROLLED_BACK):
+            session.info.pop(key, None)
         callbacks = session.info.pop(AFTER_TRANSACTION, [])
         on_commit = session.info.pop(AFTER_COMMIT, [])
         _run(reversed(callbacks + (on_commit if committed else [])))
+
+
+def _savepoint(session):
+    savepoint = session.begin_nested()
+    open_savepoints = session.info.setdefault(SAVEPOINTS, [])
+    open_savepoints.append(savepoint)
+
+    def rollback():
+        session.info.setdefault(ROLLED_BACK, set()).add(savepoint)
+        savepoint.rollback()
+
+    try:
+        with _translated_errors(rollback):
+            yield session
+            savepoint.commit()
+    finally:
+        open_savepoints.pop()
 
 
 def _run(callbacks):
@@ -85,6 +105,21 @@ def in_transaction():
 def after_transaction(callback):
     """Call `callback` when the outermost transaction ends (after commit or rollback)."""
     db.session().info.setdefault(AFTER_TRANSACTION, []).append(callback)
+
+
+def before_commit(callback):
+    """Call `callback` just before the outermost transaction commits, inside it (its errors roll it back)."""
+    db.session().info.setdefault(BEFORE_COMMIT, []).append(callback)
+
+
+def open_savepoints():
+    """Return the savepoints open now, outermost first: what work done now would be undone with."""
+    return tuple(db.session().info.get(SAVEPOINTS, ()))
+
+
+def rolled_back(savepoints):
+    """Tell whether any of these savepoints has been rolled back."""
+    return not db.session().info.get(ROLLED_BACK, set()).isdisjoint(savepoints)
 
 
 def after_commit(callback):
