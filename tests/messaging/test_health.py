@@ -209,13 +209,16 @@ def test_a_connection_the_broker_closed_is_replaced_at_the_next_check(services, 
 
 
 def test_gunicorn_workers_answer_a_burst_on_one_kept_connection_each(services, database_url, amqp_url, vhost):
-    """No cache: each of the 2 x 200 requests reads every queue, and each worker opens one connection for all."""
+    """No cache: each of the 2 x 200 requests reads every queue, and a worker opens one connection for all.
+
+    Which worker accepts a connection is the kernel's choice: one worker may serve them all.
+    """
     workers = 2
     env = {"RABBITMQ_URL": amqp_url, "HEALTH_CACHE_SECONDS": "0"}
     before = health_connections(vhost)
     with running_gunicorn(database_url, workers=workers, env=env) as (base_url, _):
         first = [requests.get(f"{base_url}/health", timeout=10) for _ in range(BURST)]
-        eventually(lambda: len(health_connections(vhost) - before) >= workers, timeout=5)
+        eventually(lambda: health_connections(vhost) - before, timeout=5)
         time.sleep(0.5)
         kept = health_connections(vhost) - before
         everything = broker_connections(vhost)
@@ -223,5 +226,5 @@ def test_gunicorn_workers_answer_a_burst_on_one_kept_connection_each(services, d
         second = [requests.get(f"{base_url}/health", timeout=10) for _ in range(BURST)]
 
         assert {answer.json()["status"] for answer in first + second} == {"healthy"}
-        assert len(kept) == workers, "one connection per worker"
+        assert 1 <= len(kept) <= workers, "at most one connection per worker"
         assert broker_connections(vhost) == everything, "the second burst opened nothing"
