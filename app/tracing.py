@@ -30,13 +30,13 @@ def _exporter_named():
 
 
 def _exporter():
-    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter  # noqa: PLC0415
-
-        return OTLPSpanExporter()
+    if not _exporter_named():
+        return None
     if os.environ.get("OTEL_TRACES_EXPORTER") == "console":
         return ConsoleSpanExporter()
-    return None
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter  # noqa: PLC0415
+
+    return OTLPSpanExporter()
 
 
 def configure_tracing(process_name, exporter=None):

@@ -93,6 +93,12 @@ def _count_free(event_id):
     return db.session.execute(COUNT_FREE_SQL, {"event_id": event_id}).scalar_one()
 
 
+def _not_enough(event_id, count, available):
+    """Return the refusal of a quantity hold that found only `available` free seats."""
+    return HoldUnavailable(f"Not enough tickets available for event {event_id}: asked for {count}.",
+                           requested=count, available=available)
+
+
 def _pick_by_quantity(event_id, count):
     """Lock `count` free seats of the event, skipping those other buyers are locking."""
     params = {"event_id": event_id, "count": count}
@@ -101,11 +107,7 @@ def _pick_by_quantity(event_id, count):
         params["count"] = count - len(picked)
         picked += db.session.scalars(PICK_EXPIRED_SQL, params)
     if len(picked) < count:
-        raise HoldUnavailable(
-            f"Not enough tickets available for event {event_id}: asked for {count}.",
-            requested=count,
-            available=_count_free(event_id),
-        )
+        raise _not_enough(event_id, count, _count_free(event_id))
     return picked
 
 
@@ -185,8 +187,7 @@ def _refuse_if_known_sold_out(event_id, booking_id, count):
     free = cache.known_free(event_id, booking_id)
     if free is not None and free < count:
         metrics.HOLDS.labels("unavailable").inc()
-        raise HoldUnavailable(f"Not enough tickets available for event {event_id}: asked for {count}.",
-                              requested=count, available=free)
+        raise _not_enough(event_id, count, free)
 
 
 def _hold_new(event_id, booking_id, number_of_tickets, ticket_ids, seconds):

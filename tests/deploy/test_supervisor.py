@@ -19,8 +19,8 @@ import requests
 
 from app.messaging.contracts import CONSUMED
 from tests.deploy.checkout import ROOT, Checkout, listening_ports, make_tree, metrics_port, programs
+from tests.messaging.broker import temporary_vhost
 
-BROKER = "127.0.0.1:5672"
 # The most a message process may take to fail at start when a whole run starts at once on two cores,
 # and gunicorn's bind attempts on a taken port (5, a second apart) after it has loaded the app.
 SLOWEST_FAILING_START_SECONDS = {"api": 12, "other": 8}
@@ -107,18 +107,11 @@ def test_each_run_keeps_its_files_in_its_own_checkout(tmp_path):
 
 # --- two `make run`s on one machine ---------------------------------------------------------------------
 
-def rabbitmqctl(*args):
-    subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=60)
-
-
 @pytest.fixture(scope="module")
 def amqp_url():
     """A RabbitMQ vhost of this module alone, deleted at the end."""
-    name = f"tickets-supervisor-{os.getpid()}"
-    rabbitmqctl("add_vhost", name)
-    rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
-    yield f"amqp://guest:guest@{BROKER}/{name}"
-    rabbitmqctl("delete_vhost", name)
+    with temporary_vhost(f"tickets-supervisor-{os.getpid()}") as url:
+        yield url
 
 
 def free_port():

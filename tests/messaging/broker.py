@@ -1,6 +1,7 @@
 """The test's own side of RabbitMQ: publish like a MassTransit peer, read what the service publishes."""
 
 import contextlib
+import subprocess
 import time
 import uuid
 
@@ -12,6 +13,24 @@ from app.messaging.wire import as_guid
 from tests.messaging.listener import Listener, Received
 
 ANSWER_TYPES = tuple(contract.type_name() for contract in readme.PUBLISHED)
+BROKER = "127.0.0.1:5672"
+
+
+def rabbitmqctl(*args):
+    """Run `rabbitmqctl -s` and return what it printed."""
+    return subprocess.run(["rabbitmqctl", "-s", *args], check=True, capture_output=True, text=True,
+                          timeout=60).stdout
+
+
+@contextlib.contextmanager
+def temporary_vhost(name):
+    """Make a vhost for guest; delete it, and everything in it, afterwards. Yield its AMQP URL."""
+    rabbitmqctl("add_vhost", name)
+    rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+    try:
+        yield f"amqp://guest:guest@{BROKER}/{name}"
+    finally:
+        rabbitmqctl("delete_vhost", name)
 CONNECT_SECONDS = 30
 
 

@@ -1,30 +1,21 @@
 """Fixtures of the messaging tests: a RabbitMQ vhost per run, the message processes, test queues."""
 
 import os
-import subprocess
 
 import pika
 import pytest
 
-from tests.messaging.broker import Broker
+from tests.messaging.broker import BROKER, Broker, temporary_vhost
 from tests.messaging.database import Database
 from tests.messaging.processes import QUEUES, Fleet
-
-BROKER = "127.0.0.1:5672"
-
-
-def rabbitmqctl(*args):
-    subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=60)
 
 
 @pytest.fixture(scope="session")
 def vhost():
     """A RabbitMQ vhost of this run alone, deleted at the end: other runs on the broker never interfere."""
     name = f"tickets-test-{os.getpid()}"
-    rabbitmqctl("add_vhost", name)
-    rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
-    yield name
-    rabbitmqctl("delete_vhost", name)
+    with temporary_vhost(name):
+        yield name
 
 
 @pytest.fixture(scope="session")

@@ -1,30 +1,23 @@
 """Quorum queues on request (`RABBITMQ_QUEUE_TYPE=quorum`): declared as such, and the saga path works on them."""
 
 import os
-import subprocess
 import time
 import uuid
 
 import pytest
 
-from tests.messaging.broker import Broker
+from tests.messaging.broker import Broker, rabbitmqctl, temporary_vhost
 from tests.messaging.messages import new_id, raw
 
 QUEUE = "hold-tickets"
-
-
-def rabbitmqctl(*args):
-    return subprocess.run(["rabbitmqctl", "-s", *args], check=True, capture_output=True, text=True, timeout=60).stdout
 
 
 @pytest.fixture
 def quorum_vhost():
     """A vhost of this test alone: a queue keeps the type it was made with."""
     name = f"tickets-quorum-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-    rabbitmqctl("add_vhost", name)
-    rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
-    yield name
-    rabbitmqctl("delete_vhost", name)
+    with temporary_vhost(name):
+        yield name
 
 
 def test_queues_are_quorum_queues_on_request_and_holds_are_answered(
