@@ -44,8 +44,16 @@ $(PROMTOOL):
 	cp .run/tools/deb/root/usr/bin/promtool $@
 	rm -rf .run/tools/deb
 
-test: $(BIN)/.installed $(PROMTOOL)
-	PROMTOOL=$(abspath $(PROMTOOL)) $(BIN)/pytest
+CHROMIUM := /usr/bin/chromium
+CHROMIUM_VERSION ?= 156.0.8078.108-1~deb12u1
+
+# Chromium opens the seat map page in tests/browser; Debian's package, installed (make test runs as root).
+$(CHROMIUM):
+	apt-get install -y --no-install-recommends chromium=$(CHROMIUM_VERSION) \
+		|| (apt-get update -qq && apt-get install -y --no-install-recommends chromium=$(CHROMIUM_VERSION))
+
+test: $(BIN)/.installed $(PROMTOOL) $(CHROMIUM)
+	PROMTOOL=$(abspath $(PROMTOOL)) CHROMIUM=$(CHROMIUM) $(BIN)/pytest
 
 # make bench — every benchmark scenario against its baseline, one line each (bench/README.md)
 .PHONY: bench

@@ -7,6 +7,7 @@ deployment can swap this service in without changing its environment.
 """
 
 import os
+import re
 from decimal import Decimal, InvalidOperation
 from urllib.parse import quote
 
@@ -146,6 +147,8 @@ class Config:
     MESSAGE_FORMAT = _env("MESSAGE_FORMAT", "raw")
     MESSAGE_CONTRACTS = tuple(name.strip() for name in _env("MESSAGE_CONTRACTS", "readme").split(",") if name.strip())
     DEFAULT_TICKET_PRICE = _env("DEFAULT_TICKET_PRICE", "25.00")
+    DEFAULT_CURRENCY = _env("DEFAULT_CURRENCY", "USD")
+    MAX_TICKETS_PER_CUSTOMER = _env_int("MAX_TICKETS_PER_CUSTOMER", 0)  # 0: no limit unless the event sets one
     CONSUMER_PREFETCH = _env_int("CONSUMER_PREFETCH", 100)
     CONSUMER_BATCH = _env_int("CONSUMER_BATCH", 50)
     CONSUMER_LINGER_MS = float(_env("CONSUMER_LINGER_MS", 5))
@@ -214,6 +217,10 @@ class Config:
             price = None
         if price is None or not price.is_finite() or price < 0:
             raise ValueError(f"DEFAULT_TICKET_PRICE must be a decimal amount, not {self.DEFAULT_TICKET_PRICE!r}")
+        if not re.fullmatch(r"[A-Z]{3}", self.DEFAULT_CURRENCY):
+            raise ValueError(f"DEFAULT_CURRENCY must be an ISO 4217 code such as USD, not {self.DEFAULT_CURRENCY!r}")
+        if self.MAX_TICKETS_PER_CUSTOMER < 0:
+            raise ValueError("MAX_TICKETS_PER_CUSTOMER must be 0 (no limit) or more")
         _check_retention(self)
 
     @property

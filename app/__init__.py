@@ -6,7 +6,7 @@ import time
 from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.api import docs, health, tickets
+from app.api import docs, health, pages, tickets
 from app.api.headers import correlation_id
 from app.api.routing import (
     CaseInsensitivePrefix,
@@ -61,10 +61,11 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    """Register the API's blueprints and the Swagger UI assets."""
+    """Register the API's blueprints, the Swagger UI assets and the HTML pages."""
     api.register_blueprint(tickets.blp)
     api.register_blueprint(health.blp)
     app.register_blueprint(docs.blp)
+    app.register_blueprint(pages.blp)
 
 
 def register_request_hooks(app):

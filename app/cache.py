@@ -34,7 +34,7 @@ TOMBSTONE_MS = 2_000
 PENDING = "cache_tombstones"  # keys to tombstone when the current transaction ends
 REFUSALS_REMEMBERED_SECONDS = 60
 MAX_REFUSALS_REMEMBERED = 10_000
-_refused = {}  # event id -> time.monotonic() of the last refused quantity hold this process saw
+_refused = {}  # (event id, category) -> time.monotonic() of the last refused quantity hold this process saw
 
 
 def ticket_key(ticket_id):
@@ -47,9 +47,9 @@ def summary_key(event_id):
     return f"cache:summary:{event_id}"
 
 
-def free_key(event_id):
-    """Return the key of an event's sold-out answer: how many of its seats were free."""
-    return f"cache:free:{event_id}"
+def free_key(event_id, category=None):
+    """Return the key of an event's sold-out answer: how many of its seats (of a category) were free."""
+    return f"cache:free:{event_id}" if category is None else f"cache:free:{event_id}:{category}"
 
 
 def holder_key(event_id, booking_id):
@@ -112,19 +112,19 @@ def _enabled():
     return bool(config["CACHE_TICKET_SECONDS"] or config["CACHE_SUMMARY_SECONDS"] or config["SOLD_OUT_SECONDS"])
 
 
-def invalidate_after_transaction(*, ticket_ids=(), event_ids=(), frees_seats=False):
+def invalidate_after_transaction(*, ticket_ids=(), event_ids=(), frees_seats=False, categories=()):
     """Invalidate these tickets' and events' entries once the current transaction ends.
 
     A change that `frees_seats` (a release, an expiry, new tickets) invalidates the events'
-    sold-out answers too; others (a hold, a sale) leave fewer seats free, which the answer
-    never overstates.
+    sold-out answers too, the whole event's and those of the freed seats' `categories`;
+    others (a hold, a sale) leave fewer seats free, which the answer never overstates.
     """
     if not _enabled():
         return
     events = set(event_ids)
     keys = [ticket_key(t) for t in ticket_ids] + [summary_key(e) for e in events]
     if frees_seats:
-        keys += [free_key(e) for e in events]
+        keys += [free_key(e, c) for e in events for c in (None, *categories)]
     if keys:
         _after_transaction(dict.fromkeys(keys, (TOMBSTONE, TOMBSTONE_MS)))
 
@@ -135,19 +135,19 @@ def mark_holder_after_transaction(*, event_id, booking_id, seconds):
         _after_transaction({holder_key(event_id, booking_id): (b"1", max(1, int(seconds * 1000)))})
 
 
-def known_free(event_id, booking_id):
-    """Return how many seats of the event a refused hold found free, if Redis remembers; else None.
+def known_free(event_id, booking_id, category=None):
+    """Return how many seats of the event (of the category) a refused hold found free, if Redis remembers; else None.
 
     None as well when the booking holds seats of the event (the database answers it), when
     the answer is off (`SOLD_OUT_SECONDS=0`) or when Redis cannot be reached.
     """
     if not current_app.config["SOLD_OUT_SECONDS"]:
         return None
-    refused_at = _refused.get(event_id)
+    refused_at = _refused.get((event_id, category))
     if refused_at is None or time.monotonic() - refused_at > REFUSALS_REMEMBERED_SECONDS:
         return None
     try:
-        free, holder = redis_client.client.mget(free_key(event_id), holder_key(event_id, booking_id))
+        free, holder = redis_client.client.mget(free_key(event_id, category), holder_key(event_id, booking_id))
     except redis.RedisError as exc:
         log.warning("sold-out answers unavailable, asking the database: %s", exc)
         return None
@@ -156,8 +156,8 @@ def known_free(event_id, booking_id):
     return int(free)
 
 
-def remember_free(event_id, free):
-    """Remember that only `free` seats of the event were free, unless a change since has tombstoned it.
+def remember_free(event_id, free, category=None):
+    """Remember that only `free` seats of the event (of the category) were free, unless tombstoned since.
 
     Inside a transaction (a consumer's batch), the count may include the transaction's own
     holds: it is stored once that transaction has committed, and not at all if it rolls back.
@@ -167,12 +167,12 @@ def remember_free(event_id, free):
         return
     if len(_refused) >= MAX_REFUSALS_REMEMBERED:
         _refused.clear()
-    _refused[event_id] = time.monotonic()
+    _refused[event_id, category] = time.monotonic()
     milliseconds = int(seconds * 1000)
 
     def store():
         try:
-            redis_client.client.set(free_key(event_id), free, px=milliseconds, nx=True)
+            redis_client.client.set(free_key(event_id, category), free, px=milliseconds, nx=True)
         except redis.RedisError as exc:
             log.warning("sold-out answer not stored: %s", exc)
 

@@ -6,6 +6,7 @@
     │   ├── InvalidTransition          409  the lifecycle forbids the change
     │   ├── TicketNotDeletable         409  Held, Reserved or Sold tickets stay
     │   ├── HoldUnavailable            409  not enough free tickets, or one is taken
+    │   │   └── CustomerLimitReached   409  the customer would have more than the event allows
     │   └── Busy                       409  a lock could not be had in time: retry
     ├── PreconditionFailed             412  If-Match names another version
     ├── InvalidRequest                 422  well-formed but unacceptable input
@@ -73,6 +74,16 @@ class HoldUnavailable(Conflict):
         super().__init__(message, errors={"requested": requested, "available": available})
         self.requested = requested
         self.available = available
+
+
+class CustomerLimitReached(HoldUnavailable):
+    """The hold would leave its customer with more tickets of the event than the limit; nothing was changed."""
+
+    def __init__(self, message, *, requested, limit, has):
+        super().__init__(message, requested=requested, available=max(limit - has, 0))
+        self.errors |= {"limit": limit, "has": has}
+        self.limit = limit
+        self.has = has
 
 
 class Busy(Conflict):

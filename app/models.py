@@ -1,10 +1,11 @@
-"""Database models: tickets, their status changes, and idempotency keys."""
+"""Database models: tickets, event settings, status changes, idempotency keys, outbox and inbox."""
 
 import enum
 import uuid
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, Integer, String, func, text
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, Integer, Numeric, String, func, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -40,6 +41,11 @@ class Ticket(db.Model):
         ),
         Index("ix_tickets_held_until", "held_until", postgresql_where=text("status = 'Held'")),
         Index("ix_tickets_booking_id", "booking_id", postgresql_where=text("booking_id IS NOT NULL")),
+        Index("ux_tickets_seat", "event_id", "section", "row_label", "seat_label", unique=True,
+              postgresql_where=text("seat_label IS NOT NULL")),
+        Index("ix_tickets_free_seats", "event_id", "row_rank", "seat_position",
+              postgresql_where=text("status = 'Available' AND row_rank IS NOT NULL")),
+        Index("ix_tickets_customer", "event_id", "customer_id", postgresql_where=text("customer_id IS NOT NULL")),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(
@@ -52,6 +58,32 @@ class Ticket(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     version: Mapped[int] = mapped_column(Integer, server_default="0")
+    # A seat of a seated event (all None for general admission): its labels, where it is
+    # (rows ranked front first across the layout, positions along the row), its category
+    # and price; and the customer whose hold, reservation or purchase it is.
+    section: Mapped[str | None] = mapped_column(String(64))
+    row_label: Mapped[str | None] = mapped_column(String(32))
+    seat_label: Mapped[str | None] = mapped_column(String(32))
+    row_rank: Mapped[int | None] = mapped_column(Integer)
+    seat_position: Mapped[int | None] = mapped_column(Integer)
+    row_seats: Mapped[int | None] = mapped_column(Integer)
+    category: Mapped[str | None] = mapped_column(String(32))
+    price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    customer_id: Mapped[str | None] = mapped_column(String(128))
+
+
+class EventSettings(db.Model):
+    """An event's currency, price categories, per-customer limit and seat layout."""
+
+    __tablename__ = "event_settings"
+
+    event_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    currency: Mapped[str] = mapped_column(String(3))
+    max_tickets_per_customer: Mapped[int | None] = mapped_column(Integer)
+    categories: Mapped[dict] = mapped_column(JSONB)
+    layout: Mapped[dict | None] = mapped_column(JSONB)
+    seats: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class TicketStatusChange(db.Model):

@@ -31,7 +31,7 @@ _provider.add_span_processor(SimpleSpanProcessor(SPANS))
 trace.set_tracer_provider(_provider)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TABLES = ("tickets", "ticket_status_changes", "idempotency_keys", "outbox_messages", "inbox_messages")
+TABLES = ("tickets", "event_settings", "ticket_status_changes", "idempotency_keys", "outbox_messages", "inbox_messages")
 
 
 def _run_database_url():

@@ -4,6 +4,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from app.models import TicketStatus
+from app.tickets.layouts import LayoutSchema
 
 MAX_EVENT_ID = 2**63 - 1
 MAX_TICKET_IDS = 1_000
@@ -25,7 +26,23 @@ class TicketSchema(ma.Schema):
     created_at = fields.DateTime(data_key="createdAt")
     updated_at = fields.DateTime(data_key="updatedAt")
     version = fields.Integer()
+    section = fields.String(metadata={"description": "seated events only"})
+    row = fields.String(attribute="row_label", metadata={"description": "seated events only"})
+    seat = fields.String(attribute="seat_label", metadata={"description": "seated events only"})
+    category = fields.String(metadata={"description": "seated events only: the seat's price category"})
+    price = fields.Decimal(places=2, as_string=True,
+                           metadata={"type": "string", "format": "decimal", "description": "seated events only"})
 
+    @ma.post_dump
+    def general_admission(self, data, **_):
+        """Leave the seat fields out of a general-admission ticket's answer, which has none."""
+        if data.get("seat") is None:
+            for name in SEAT_FIELDS:
+                data.pop(name, None)
+        return data
+
+
+SEAT_FIELDS = ("section", "row", "seat", "category", "price")
 
 # What `POST /` answers: the ticket for quantity 1, an array of tickets for more.
 ONE_OR_MANY_TICKETS = {"oneOf": [TicketSchema, {"type": "array", "items": TicketSchema}]}
@@ -101,16 +118,70 @@ class EventTicketsQuerySchema(ma.Schema):
     page_size = fields.Integer(validate=validate.Range(min=1, max=100_000))
 
 
-class EventSummarySchema(ma.Schema):
-    """How many tickets an event has in each status (expired holds count as available)."""
+class CountsSchema(ma.Schema):
+    """How many tickets are in each status (expired holds count as available)."""
 
-    event_id = fields.Integer(data_key="eventId")
     total = fields.Integer()
     available = fields.Integer()
     held = fields.Integer()
     reserved = fields.Integer()
     sold = fields.Integer()
     cancelled = fields.Integer()
+
+
+class EventSummarySchema(CountsSchema):
+    """How many tickets an event has in each status, in all and per price category."""
+
+    event_id = fields.Integer(data_key="eventId")
+    categories = fields.Dict(keys=fields.String(), values=fields.Nested(CountsSchema),
+                             metadata={"description": "seated events only: the counts of each category"})
+
+    @ma.post_dump
+    def general_admission(self, data, **_):
+        """Leave the categories out of a general-admission event's summary, which has none."""
+        if not data.get("categories"):
+            data.pop("categories", None)
+        return data
+
+
+class SeatSchema(ma.Schema):
+    """One seat of the seat map: no booking or customer ids."""
+
+    seat = fields.String()
+    ticket_id = fields.UUID(data_key="ticketId")
+    status = fields.String(metadata={"description": "an expired hold shows as Available"})
+    category = fields.String()
+    price = fields.String()
+
+
+class SeatRowSchema(ma.Schema):
+    """A row of the seat map, its seats in order along it."""
+
+    name = fields.String()
+    seats = fields.List(fields.Nested(SeatSchema))
+
+
+class SeatSectionSchema(ma.Schema):
+    """A section of the seat map, its rows front first."""
+
+    name = fields.String()
+    rows = fields.List(fields.Nested(SeatRowSchema))
+
+
+class SeatMapSchema(ma.Schema):
+    """An event's seats by section and row, with their status and category."""
+
+    event_id = fields.Integer(data_key="eventId")
+    currency = fields.String()
+    categories = fields.Dict(keys=fields.String(), values=fields.Dict())
+    sections = fields.List(fields.Nested(SeatSectionSchema))
+
+
+class LayoutAnswerSchema(LayoutSchema):
+    """An event's layout as stored, with its event and its number of seats."""
+
+    event_id = fields.Integer(data_key="eventId")
+    seats = fields.Integer(metadata={"description": "seats the layout made"})
 
 
 class StatusChangeSchema(ma.Schema):
@@ -175,7 +246,12 @@ class HoldRequestSchema(ma.Schema):
         fields.UUID(), validate=validate.Length(min=1, max=MAX_TICKET_IDS), data_key="ticketIds"
     )
     hold_seconds = fields.Integer(strict=True, validate=validate.Range(min=1), data_key="holdSeconds")
-    customer_id = fields.String(validate=validate.Length(max=128), data_key="customerId")
+    customer_id = fields.String(validate=validate.Length(max=128), data_key="customerId",
+                                metadata={"description": "the buyer: holds are counted against the event's limit"})
+    category = fields.String(validate=validate.Length(min=1, max=32),
+                             metadata={"description": "seated events: only seats of this price category"})
+    adjacent = fields.Boolean(load_default=False, truthy={True}, falsy={False},
+                              metadata={"description": "seated events: seats side by side in one row (the best block)"})
 
     @ma.validates("ticket_ids")
     def no_duplicates(self, ticket_ids, **_):
@@ -197,3 +273,6 @@ class HoldSchema(ma.Schema):
     event_id = fields.Integer(data_key="eventId")
     ticket_ids = fields.List(fields.UUID(), data_key="ticketIds")
     held_until = fields.DateTime(data_key="heldUntil")
+    total_price = fields.Decimal(places=2, as_string=True, data_key="totalPrice", metadata={
+        "type": "string", "format": "decimal", "description": "the seats' prices (DEFAULT_TICKET_PRICE without one)"})
+    currency = fields.String()

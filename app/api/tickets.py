@@ -10,7 +10,7 @@ from app.api.auth import require_token
 from app.api.headers import expected_version, idempotency_key
 from app.errors import NotFound
 from app.extensions import limiter
-from app.tickets import creation, holds, queries, reservation, status
+from app.tickets import creation, holds, layouts, queries, reservation, status
 
 PREFIX = "/api/Ticket"
 MAX_PAGE_SIZE = 1_000
@@ -210,6 +210,41 @@ class EventSummary(MethodView):
         return queries.event_summary(event_id)
 
 
+@blp.route("/event/<event_id:event_id>/layout")
+class EventLayout(MethodView):
+    """A seated event's layout: sections, rows, seats and price categories."""
+
+    @blp.response(200, schemas.LayoutAnswerSchema)
+    @_document_errors(404, 422)
+    def get(self, event_id):
+        """Get the event's layout as it was given, with its number of seats."""
+        layout, seats = layouts.get_layout(event_id)
+        return current_app.json.response(layout | {"eventId": event_id, "seats": seats})
+
+    @blp.arguments(schemas.LayoutSchema)
+    @blp.response(201, schemas.LayoutAnswerSchema)
+    @blp.alt_response(200, schema=schemas.LayoutAnswerSchema, description="The same layout again: nothing changed.")
+    @_document_errors(400, 401, 413, 415, 409, 422)
+    def put(self, layout, event_id):
+        """Create the event's seats from a layout, in one statement; the same layout again changes nothing."""
+        done = layouts.set_layout(event_id=event_id, layout=layouts.checked_layout(layout))
+        answer = current_app.json.response(done.layout | {"eventId": event_id, "seats": done.seats})
+        answer.status_code = 201 if done.created else 200
+        return answer
+
+
+@blp.route("/event/<event_id:event_id>/seatmap")
+class EventSeatMap(MethodView):
+    """A seated event's seats and their status."""
+
+    @blp.response(200, schemas.SeatMapSchema)
+    @_document_errors(404, 422)
+    def get(self, event_id):
+        """Get every seat of the event by section and row, with its status and category (no booking ids)."""
+        chunks = queries.seat_map(event_id)
+        return Response(stream_with_context(chunks), mimetype="application/json")
+
+
 @blp.route("/hold")
 class Hold(MethodView):
     """Holds for bookings."""
@@ -225,6 +260,9 @@ class Hold(MethodView):
             number_of_tickets=body.get("number_of_tickets"),
             ticket_ids=body.get("ticket_ids"),
             hold_seconds=body.get("hold_seconds"),
+            category=body.get("category"),
+            adjacent=body["adjacent"],
+            customer_id=body.get("customer_id") or None,
         )
 
 

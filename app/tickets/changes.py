@@ -7,6 +7,7 @@ stamps `updated_at` and leaves one audit row, in the caller's transaction.
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from uuid import UUID
 
 from sqlalchemy import bindparam, text
@@ -64,19 +65,25 @@ MOVE_TEMPLATE = """
                booking_id = CASE WHEN :to_status = 'Available' THEN NULL
                                  WHEN :keep_owner THEN COALESCE(:booking_id, t.booking_id)
                                  ELSE :booking_id END,
+               customer_id = CASE WHEN :to_status = 'Available' THEN NULL
+                                  WHEN :customer_id IS NOT NULL THEN :customer_id
+                                  WHEN t.booking_id = CASE WHEN :keep_owner THEN COALESCE(:booking_id, t.booking_id)
+                                                           ELSE :booking_id END
+                                  THEN t.customer_id END,
                held_until = CASE WHEN :to_status = 'Held'
                                  THEN now() + make_interval(secs => :hold_seconds) END,
                version = t.version + 1,
                updated_at = now()
           FROM old
          WHERE t.id = old.id {guard}
-        RETURNING t.id, t.event_id, old.status AS from_status, t.booking_id, t.held_until, t.updated_at
+        RETURNING t.id, t.event_id, old.status AS from_status, t.booking_id, t.held_until, t.updated_at,
+                  t.category, t.price
     ), audited AS (
         INSERT INTO ticket_status_changes
                (ticket_id, from_status, to_status, booking_id, source, correlation_id)
         SELECT id, from_status, :to_status, booking_id, :source, :correlation_id FROM changed
     )
-    SELECT id, event_id, from_status, booking_id, held_until, updated_at FROM changed
+    SELECT id, event_id, from_status, booking_id, held_until, updated_at, category, price FROM changed
 """
 BOOKING = bindparam("booking_id", type_=PG_UUID(as_uuid=True))
 MOVE_SQL = text(
@@ -86,16 +93,23 @@ MOVE_SQL = text(
 # other buyers are locking, and hold them only if there are `count` of them. ORDER BY id
 # keeps the planner on ix_tickets_available: without it, once statistics say the event
 # fills the table, it picks a sequential scan that walks past every seat already sold.
-HOLD_AVAILABLE_SQL = text(
-    MOVE_TEMPLATE.format(
-        source="""SELECT id, status FROM tickets
-                   WHERE event_id = :event_id AND status = 'Available'
-                   ORDER BY id
-                   LIMIT :count
-                     FOR UPDATE SKIP LOCKED""",
-        guard="AND (SELECT count(*) FROM old) = :count",
-    )
-).bindparams(BOOKING)
+# It holds nothing either when the booking holds seats of the event already: this
+# statement's snapshot is taken after the booking's advisory lock was granted (by the
+# statement before it), so it sees a hold that another request of the booking committed
+# while this one waited for the lock.
+HOLD_AVAILABLE_TEMPLATE = MOVE_TEMPLATE.format(
+    source="""SELECT id, status FROM tickets
+               WHERE event_id = :event_id AND status = 'Available' {category}
+               ORDER BY id
+               LIMIT :count
+                 FOR UPDATE SKIP LOCKED""",
+    guard="""AND (SELECT count(*) FROM old) = :count
+             AND NOT EXISTS (SELECT 1 FROM tickets
+                              WHERE booking_id = :booking_id AND event_id = :event_id
+                                AND status = 'Held' AND held_until > now())""",
+)
+HOLD_AVAILABLE_SQL = text(HOLD_AVAILABLE_TEMPLATE.replace("{category}", "")).bindparams(BOOKING)
+HOLD_CATEGORY_SQL = text(HOLD_AVAILABLE_TEMPLATE.replace("{category}", "AND category = :category")).bindparams(BOOKING)
 
 
 def lock_tickets(ticket_ids):
@@ -112,42 +126,55 @@ class MovedTicket:
     from_status: str
     held_until: datetime | None
     updated_at: datetime
+    category: str | None = None
+    price: Decimal | None = None
 
 
-def move_tickets(ticket_ids, *, to_status, booking_id=None, keep_owner=True, hold_seconds=0):
+def move_tickets(ticket_ids, *, to_status, booking_id=None, keep_owner=True, hold_seconds=0, customer_id=None):
     """Move locked tickets to `to_status`, bump their version and write one audit row each.
 
     Moving to Available clears the owner; otherwise the owner becomes `booking_id`, or
-    stays as it was when `booking_id` is None and `keep_owner` is set. A move to Held
-    sets the deadline `hold_seconds` from the transaction's start (the database's
-    clock); every other move clears it. Returns `{ticket_id: MovedTicket}`.
+    stays as it was when `booking_id` is None and `keep_owner` is set. The customer goes
+    with the booking: `customer_id` when given, else the ticket's own while its booking
+    stays the same, else none. A move to Held sets the deadline `hold_seconds` from the
+    transaction's start (the database's clock); every other move clears it. Returns
+    `{ticket_id: MovedTicket}`.
     """
     params = {"ids": list(ticket_ids), "keep_owner": keep_owner}
-    return _move(MOVE_SQL, params, to_status=to_status, booking_id=booking_id, hold_seconds=hold_seconds)
+    return _move(MOVE_SQL, params, to_status=to_status, booking_id=booking_id, hold_seconds=hold_seconds,
+                 customer_id=customer_id)
 
 
-def hold_available(*, event_id, count, booking_id, hold_seconds):
-    """Hold `count` Available seats of the event for the booking, or none; return them as `move_tickets` does.
+def hold_available(*, event_id, count, booking_id, hold_seconds, category=None, customer_id=None):
+    """Hold `count` Available seats of the event (of the category) for the booking, or none.
 
-    Seats other transactions are locking are skipped, so buyers of one event never wait
-    on each other; fewer than `count` free seats returns `{}` and changes nothing.
+    Returns them as `move_tickets` does. Seats other transactions are locking are
+    skipped, so buyers of one event never wait on each other; fewer than `count` free
+    seats, or a booking that holds seats of the event already, returns `{}` and changes nothing.
     """
     params = {"event_id": event_id, "count": count, "keep_owner": False}
-    return _move(HOLD_AVAILABLE_SQL, params, to_status="Held", booking_id=booking_id, hold_seconds=hold_seconds)
+    statement = HOLD_AVAILABLE_SQL
+    if category is not None:
+        statement, params["category"] = HOLD_CATEGORY_SQL, category
+    return _move(statement, params, to_status="Held", booking_id=booking_id, hold_seconds=hold_seconds,
+                 customer_id=customer_id)
 
 
-def _move(statement, params, *, to_status, booking_id, hold_seconds):
+def _move(statement, params, *, to_status, booking_id, hold_seconds, customer_id=None):
     rows = db.session.execute(
         statement,
         params | {
             "to_status": str(to_status),
             "booking_id": booking_id,
+            "customer_id": customer_id,
             "hold_seconds": float(hold_seconds),
             "source": current_source(),
             "correlation_id": current_correlation_id(),
         },
     )
-    moved = {row.id: MovedTicket(row.event_id, row.from_status, row.held_until, row.updated_at) for row in rows}
+    moved = {row.id: MovedTicket(row.event_id, row.from_status, row.held_until, row.updated_at, row.category,
+                                 row.price)
+             for row in rows}
     if moved:
         log.info(
             "%d tickets %s -> %s: %s",
@@ -158,5 +185,6 @@ def _move(statement, params, *, to_status, booking_id, hold_seconds):
             extra={"booking_id": str(booking_id) if booking_id else None},
         )
         cache.invalidate_after_transaction(ticket_ids=moved, event_ids={m.event_id for m in moved.values()},
-                                           frees_seats=to_status == TicketStatus.AVAILABLE)
+                                           frees_seats=to_status == TicketStatus.AVAILABLE,
+                                           categories={m.category for m in moved.values()} - {None})
     return moved

@@ -35,6 +35,9 @@ def hold_through_service(app, event_id, booking_id, request):
                 booking_id=uuid.UUID(booking_id),
                 number_of_tickets=request.get("numberOfTickets"),
                 ticket_ids=[uuid.UUID(i) for i in request.get("ticketIds", [])] or None,
+                category=request.get("category"),
+                adjacent=request.get("adjacent", False),
+                customer_id=request.get("customerId"),
             )
         except Conflict:
             return None

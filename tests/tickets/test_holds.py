@@ -21,7 +21,7 @@ def test_hold_by_quantity_holds_seats_until_the_default_deadline(client, event_i
     response = hold(client, event_id, booking, numberOfTickets=2)
     assert response.status_code == 200
     body = response.get_json()
-    assert set(body) == {"bookingId", "eventId", "ticketIds", "heldUntil"}
+    assert set(body) == {"bookingId", "eventId", "ticketIds", "heldUntil", "totalPrice", "currency"}
     assert body["bookingId"] == str(booking) and body["eventId"] == event_id
     assert len(body["ticketIds"]) == 2
     held = {tid for tid, (status, owner) in ticket_states(event_id).items() if status == "Held"}
