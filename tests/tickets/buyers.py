@@ -3,6 +3,7 @@
 Separate module so that spawned processes can import it.
 """
 
+import multiprocessing
 import random
 import threading
 import uuid
@@ -13,8 +14,14 @@ from app import create_app
 from app.errors import Conflict
 from app.tickets.holds import hold_tickets
 from config import TestConfig
+from tests.conftest import running_gunicorn
 
 BARRIER_TIMEOUT = 120
+THREAD_BUYERS = 20
+PROCESSES = 2
+BUYERS_PER_PROCESS = 10
+HTTP_BUYERS = 24
+EVERYONE = THREAD_BUYERS + PROCESSES * BUYERS_PER_PROCESS + HTTP_BUYERS  # 64
 
 
 def plan(index, ticket_ids):
@@ -82,3 +89,38 @@ def process_main(database_url, strategy, event_id, buyers, barrier, results):
 
     for thread in run_buyers(door, buyers, barrier, results.put):
         thread.join()
+
+
+def race(app, database_url, event_id, requests_, strategy="ticket"):
+    """Race one buyer per request through three doors at once; return every outcome.
+
+    Threads calling the service, separate processes calling the service, and HTTP
+    clients of two gunicorn workers all start together on one barrier. An outcome is
+    `(index, booking_id, request, held ids or None, error or None)`.
+    """
+    plans = [(i, str(uuid.uuid4()), request) for i, request in enumerate(requests_)]
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(len(plans))
+    results = context.Queue()
+    in_threads = plans[:THREAD_BUYERS]
+    in_processes = plans[THREAD_BUYERS : THREAD_BUYERS + PROCESSES * BUYERS_PER_PROCESS]
+    over_http = plans[THREAD_BUYERS + PROCESSES * BUYERS_PER_PROCESS :]
+    with running_gunicorn(database_url, workers=2, env={"LOCK_STRATEGY": strategy}) as (base_url, _):
+        processes = [
+            context.Process(target=process_main,
+                            args=(database_url, strategy, event_id, in_processes[n::PROCESSES], barrier, results))
+            for n in range(PROCESSES)
+        ]
+        for process in processes:
+            process.start()
+        threads = run_buyers(lambda booking, request: hold_through_service(app, event_id, booking, request),
+                             in_threads, barrier, results.put)
+        threads += run_buyers(lambda booking, request: hold_through_http(base_url, event_id, booking, request),
+                              over_http, barrier, results.put)
+        outcomes = [results.get(timeout=180) for _ in plans]
+        for thread in threads:
+            thread.join()
+        for process in processes:
+            process.join(timeout=60)
+            assert process.exitcode == 0
+    return outcomes

@@ -5,62 +5,15 @@ two gunicorn workers all start together on one barrier; then the invariants: no 
 held twice, every success got what it asked, every failure changed nothing, counts add up.
 """
 
-import multiprocessing
-import uuid
 from collections import Counter
 
 import pytest
 from sqlalchemy import text
 
 from app.extensions import db
-from tests.conftest import running_gunicorn
 from tests.tickets import buyers
 
 TICKETS = 100
-THREAD_BUYERS = 20
-PROCESSES = 2
-BUYERS_PER_PROCESS = 10
-HTTP_BUYERS = 24
-
-
-def _race(app, database_url, strategy, event_id, ticket_ids):
-    everyone = THREAD_BUYERS + PROCESSES * BUYERS_PER_PROCESS + HTTP_BUYERS
-    plans = [(i, str(uuid.uuid4()), buyers.plan(i, ticket_ids)) for i in range(everyone)]
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(everyone)
-    results = context.Queue()
-    in_thread = plans[:THREAD_BUYERS]
-    in_processes = plans[THREAD_BUYERS : THREAD_BUYERS + PROCESSES * BUYERS_PER_PROCESS]
-    over_http = plans[THREAD_BUYERS + PROCESSES * BUYERS_PER_PROCESS :]
-    with running_gunicorn(database_url, workers=2, env={"LOCK_STRATEGY": strategy}) as (base_url, _):
-        processes = [
-            context.Process(
-                target=buyers.process_main,
-                args=(database_url, strategy, event_id, in_processes[n::PROCESSES], barrier, results),
-            )
-            for n in range(PROCESSES)
-        ]
-        for process in processes:
-            process.start()
-        threads = buyers.run_buyers(
-            lambda booking, request: buyers.hold_through_service(app, event_id, booking, request),
-            in_thread,
-            barrier,
-            results.put,
-        )
-        threads += buyers.run_buyers(
-            lambda booking, request: buyers.hold_through_http(base_url, event_id, booking, request),
-            over_http,
-            barrier,
-            results.put,
-        )
-        outcomes = [results.get(timeout=180) for _ in range(everyone)]
-        for thread in threads:
-            thread.join()
-        for process in processes:
-            process.join(timeout=60)
-            assert process.exitcode == 0
-    return outcomes
 
 
 @pytest.mark.parametrize("strategy", ["ticket", "event", "none"])
@@ -70,7 +23,8 @@ def test_no_ticket_is_ever_held_by_two_bookings(make_app, database_url, event_id
     created = client.post("/api/Ticket/", json={"eventId": event_id, "quantity": TICKETS}).get_json()
     ticket_ids = [ticket["ticketId"] for ticket in created]
 
-    outcomes = _race(app, database_url, strategy, event_id, ticket_ids)
+    plans = [buyers.plan(i, ticket_ids) for i in range(buyers.EVERYONE)]
+    outcomes = buyers.race(app, database_url, event_id, plans, strategy)
 
     assert [error for *_, error in outcomes if error] == []
     won = {booking: held for _, booking, _, held, _ in outcomes if held is not None}
