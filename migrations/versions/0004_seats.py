@@ -51,8 +51,8 @@ INDEXES = (
      "status = 'Available' AND row_rank IS NOT NULL", False),
     ("ix_tickets_customer", ["event_id", "customer_id"], "customer_id IS NOT NULL", False),
 )
-LOCK_TIMEOUT = "2s"
-ATTEMPTS = 10
+LOCK_TIMEOUT = "500ms"
+ATTEMPTS = 20
 
 
 def _add_columns():
@@ -70,7 +70,7 @@ def _add_columns():
         except OperationalError:
             if attempt == ATTEMPTS:
                 raise
-            time.sleep(attempt)
+            time.sleep(min(attempt, 5))
 
 
 def upgrade():
