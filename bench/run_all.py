@@ -35,7 +35,8 @@ TOOLS = {  # command: the Debian package that has it
     "curl": "curl",
     "rabbitmqctl": "rabbitmq-server",
 }
-SCENARIOS = ("ceiling", "flash_sale", "contended", "read_one", "read_event", "bulk", "messages", "saga", "stampede")
+SCENARIOS = ("ceiling", "flash_sale", "contended", "read_one", "read_event", "bulk", "messages", "saga", "stampede",
+             "adjacent")
 
 
 class OutOfTime(Exception):
