@@ -78,7 +78,7 @@ def _document_errors(*codes):
 class Tickets(MethodView):
     """The collection of all tickets."""
 
-    @blp.arguments(schemas.TicketFilterSchema, location="query", as_kwargs=True)
+    @blp.arguments(schemas.TicketFilterSchema(), location="query", as_kwargs=True)
     @blp.response(200, schemas.TicketSchema(many=True))
     @blp.paginate(page_size=100, max_page_size=MAX_PAGE_SIZE)
     @_document_errors(422)
@@ -94,7 +94,7 @@ class Tickets(MethodView):
         return tickets
 
     @limiter.limit(lambda: current_app.config["CREATE_RATE_LIMIT"])
-    @blp.arguments(schemas.CreateTicketSchema)
+    @blp.arguments(schemas.CreateTicketSchema())
     @blp.response(201, schemas.TicketSchema)
     @blp.alt_response(201, schema=schemas.ONE_OR_MANY_TICKETS, success=True,
                       description="quantity 1: the ticket; quantity > 1: an array of them")
@@ -118,7 +118,7 @@ class BulkTickets(MethodView):
     """Bulk creation."""
 
     @limiter.limit(lambda: current_app.config["BULK_RATE_LIMIT"])
-    @blp.arguments(schemas.CreateTicketSchema)
+    @blp.arguments(schemas.CreateTicketSchema())
     @blp.response(201, schemas.BulkCreationSchema)
     @_document_errors(400, 401, 413, 415, 422, 429)
     @blp.doc(parameters=[IDEMPOTENCY_KEY])
@@ -157,7 +157,7 @@ class TicketById(MethodView):
 class TicketStatus(MethodView):
     """A ticket's status."""
 
-    @blp.arguments(schemas.UpdateStatusSchema)
+    @blp.arguments(schemas.UpdateStatusSchema())
     @blp.response(200, schemas.TicketStatusSchema)
     @_document_errors(400, 401, 413, 415, 404, 409, 412, 422)
     @blp.doc(parameters=[IF_MATCH])
@@ -186,7 +186,7 @@ class TicketHistory(MethodView):
 class EventTickets(MethodView):
     """Every ticket of an event."""
 
-    @blp.arguments(schemas.EventTicketsQuerySchema, location="query", as_kwargs=True)
+    @blp.arguments(schemas.EventTicketsQuerySchema(), location="query", as_kwargs=True)
     @blp.response(200, schemas.TicketSchema(many=True))
     @_document_errors(422)
     def get(self, event_id, status=None, page=None, page_size=None):
@@ -221,7 +221,7 @@ class EventLayout(MethodView):
         layout, seats = layouts.get_layout(event_id)
         return current_app.json.response(layout | {"eventId": event_id, "seats": seats})
 
-    @blp.arguments(schemas.LayoutSchema)
+    @blp.arguments(schemas.LayoutSchema())
     @blp.response(201, schemas.LayoutAnswerSchema)
     @blp.alt_response(200, schema=schemas.LayoutAnswerSchema, description="The same layout again: nothing changed.")
     @_document_errors(400, 401, 413, 415, 409, 422)
@@ -249,7 +249,7 @@ class EventSeatMap(MethodView):
 class Hold(MethodView):
     """Holds for bookings."""
 
-    @blp.arguments(schemas.HoldRequestSchema)
+    @blp.arguments(schemas.HoldRequestSchema())
     @blp.response(200, schemas.HoldSchema)
     @_document_errors(400, 401, 413, 415, 409, 422)
     def post(self, body):
@@ -275,7 +275,7 @@ def _require_dev_endpoints():
 class Reserve(MethodView):
     """Development endpoint: reserve tickets directly."""
 
-    @blp.arguments(schemas.TicketBatchSchema)
+    @blp.arguments(schemas.TicketBatchSchema())
     @blp.response(200, {"type": "boolean"})
     @_document_errors(400, 401, 413, 415, 404, 409, 422)
     def post(self, body):
@@ -291,7 +291,7 @@ class Reserve(MethodView):
 class Release(MethodView):
     """Development endpoint: release tickets directly."""
 
-    @blp.arguments(schemas.TicketBatchSchema)
+    @blp.arguments(schemas.TicketBatchSchema())
     @blp.response(200, {"type": "boolean"})
     @_document_errors(400, 401, 413, 415, 404, 409, 422)
     def post(self, body):

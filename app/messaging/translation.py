@@ -22,11 +22,27 @@ def _same(contract):
     return lambda facts, _context, _recorded_at, _config: contract.render(**facts)
 
 
+def _price(facts, config):
+    """Return what the held tickets cost together, and in which currency.
+
+    A hold recorded before holds were priced has neither: its tickets had no price of
+    their own, so it cost `DEFAULT_TICKET_PRICE` a ticket, in `DEFAULT_CURRENCY`.
+    """
+    total = facts.get("total_price")
+    total = Decimal(config["DEFAULT_TICKET_PRICE"]) * _count(facts) if total is None else Decimal(total)
+    return total, facts.get("currency") or config["DEFAULT_CURRENCY"]
+
+
+def _held_in_readme(facts, _context, _recorded_at, config):
+    total, currency = _price(facts, config)
+    return readme.TicketHeldEvent.render(**facts | {"total_price": total, "currency": currency})
+
+
 def _held_in_ticketer(facts, _context, recorded_at, config):
-    price = Decimal(config["DEFAULT_TICKET_PRICE"])
+    total, _currency = _price(facts, config)
     return ticketer.TicketsReservedEvent.render(
         booking_id=facts["booking_id"], event_id=facts["event_id"], ticket_ids=facts["ticket_ids"],
-        number_of_tickets=_count(facts), total_price=price * _count(facts), booking_date=recorded_at,
+        number_of_tickets=_count(facts), total_price=total, booking_date=recorded_at,
     )
 
 
@@ -49,7 +65,7 @@ def _confirmed_in_ticketer(facts, context, recorded_at, _config):
 
 ANSWERS = {
     readme.SET: {
-        Happened.TICKETS_HELD: ((readme.TicketHeldEvent, _same(readme.TicketHeldEvent)),),
+        Happened.TICKETS_HELD: ((readme.TicketHeldEvent, _held_in_readme),),
         Happened.HOLD_REFUSED: ((readme.TicketHoldFailedEvent, _same(readme.TicketHoldFailedEvent)),),
         Happened.TICKETS_RESERVED: ((readme.TicketReservedEvent, _same(readme.TicketReservedEvent)),),
         Happened.RESERVATION_REFUSED: (

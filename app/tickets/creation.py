@@ -7,7 +7,7 @@ from app import cache, metrics
 from app.errors import Conflict, InvalidRequest
 from app.extensions import db
 from app.models import Ticket
-from app.tickets import idempotency
+from app.tickets import idempotency, layouts
 from app.tickets.locking import event_keys, redis_locks
 from app.tickets.transaction import transaction
 
@@ -35,6 +35,15 @@ def _insert_many(event_id, quantity):
     return db.session.execute(INSERT_BULK_SQL, {"event_id": event_id, "quantity": quantity}).rowcount
 
 
+def _refuse_if_seated(event_id):
+    """Refuse tickets made from a count for an event whose seats come from a layout.
+
+    :raises Conflict: the event has a layout.
+    """
+    if layouts.settings_of(event_id) is not None:
+        raise Conflict(f"Event {event_id} has a seat layout: its seats come from the layout, not from a count.")
+
+
 def _tickets_by_ids(ids):
     """Return the tickets with these ids, in the order of `ids` (the first answer's order).
 
@@ -54,9 +63,11 @@ def create_tickets(*, event_id, quantity, idempotency_key=None):
 
     :raises InvalidRequest: `quantity` is above `CREATE_MAX_TICKETS` (use bulk creation).
     :raises IdempotencyKeyReused: the key was used for another request.
-    :raises Conflict: the key's tickets have been deleted since the first request.
+    :raises Conflict: the key's tickets have been deleted since the first request, or the
+        event's seats come from a layout.
     """
     _check_quantity(quantity, "CREATE_MAX_TICKETS", "; use POST /api/Ticket/bulk for more")
+    _refuse_if_seated(event_id)
     request = {"eventId": event_id, "quantity": quantity}
     with transaction():
         if idempotency_key:
@@ -78,8 +89,10 @@ def create_tickets_in_bulk(*, event_id, quantity, idempotency_key=None):
 
     :raises InvalidRequest: `quantity` is above `BULK_MAX_TICKETS`.
     :raises IdempotencyKeyReused: the key was used for another request.
+    :raises Conflict: the event's seats come from a layout.
     """
     _check_quantity(quantity, "BULK_MAX_TICKETS")
+    _refuse_if_seated(event_id)
     request = {"eventId": event_id, "quantity": quantity}
     with transaction():
         redis_locks(event_keys(event_id), ttl_seconds=_statement_seconds())
@@ -102,8 +115,10 @@ def create_event_tickets(*, event_id, number_of_tickets):
 
     :raises InvalidRequest: more than `BULK_MAX_TICKETS` tickets.
     :raises IdempotencyKeyReused: the event was published before with another number of tickets.
+    :raises Conflict: the event's seats come from a layout.
     """
     _check_quantity(number_of_tickets, "BULK_MAX_TICKETS")
+    _refuse_if_seated(event_id)
     with transaction():
         redis_locks(event_keys(event_id), ttl_seconds=_statement_seconds())
         request = {"eventId": event_id, "numberOfTickets": number_of_tickets}

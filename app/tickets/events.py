@@ -11,7 +11,7 @@ from enum import StrEnum
 class Happened(StrEnum):
     """A kind of domain event; the facts recorded with each are listed beside it."""
 
-    TICKETS_HELD = "TicketsHeld"  # booking_id, event_id, ticket_ids, held_until
+    TICKETS_HELD = "TicketsHeld"  # booking_id, event_id, ticket_ids, held_until, total_price, currency
     HOLD_REFUSED = "HoldRefused"  # booking_id, event_id, reason, requested, available
     TICKETS_RESERVED = "TicketsReserved"  # booking_id, event_id, ticket_ids
     RESERVATION_REFUSED = "ReservationRefused"  # booking_id, event_id, reason

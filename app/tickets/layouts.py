@@ -137,7 +137,8 @@ class LayoutResult:
     created: bool
 
 
-def _seat_count(layout):
+def seat_count(layout):
+    """Return the number of seats of a parsed layout: a row's `seats` is a count or its labels."""
     return sum(row["seats"] if isinstance(row["seats"], int) else len(row["seats"])
                for section in layout["sections"] for row in section["rows"])
 
@@ -182,7 +183,7 @@ def checked_layout(layout):
     :raises InvalidRequest: it has more seats than `BULK_MAX_TICKETS`.
     """
     limit = current_app.config["BULK_MAX_TICKETS"]
-    seats = _seat_count(layout)
+    seats = seat_count(layout)
     if seats > limit:
         message = f"A layout has at most {limit:,} seats here; this one has {seats:,}."
         raise InvalidRequest(message, errors={"json": {"sections": [message]}})
@@ -198,7 +199,7 @@ def set_layout(*, event_id, layout):
     :raises Conflict: the event has another layout, or tickets made without one.
     """
     document = _document(layout)
-    seats = _seat_count(layout)
+    seats = seat_count(layout)
     with transaction():
         redis_locks(event_keys(event_id), ttl_seconds=current_app.config["DB_STATEMENT_TIMEOUT_MS"] / 1000 + 5)
         existing = db.session.get(EventSettings, event_id, with_for_update=True)

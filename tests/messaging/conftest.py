@@ -7,6 +7,7 @@ import pytest
 
 from tests.messaging.broker import BROKER, Broker, temporary_vhost
 from tests.messaging.database import Database
+from tests.messaging.messages import LAYOUT
 from tests.messaging.processes import QUEUES, Fleet
 
 
@@ -111,3 +112,14 @@ def broker(amqp_url, namespace):
 def answers(broker):
     """A test queue bound to the exchange of every event the service publishes, bound before the test acts."""
     return broker.listen()
+
+
+@pytest.fixture
+def make_seats(client):
+    """Create an event's seats from a layout (`LAYOUT` unless given) through the API."""
+
+    def make(event_id, layout=LAYOUT):
+        response = client.put(f"/api/Ticket/event/{event_id}/layout", json=layout)
+        assert response.status_code == 201, response.get_json()
+
+    return make

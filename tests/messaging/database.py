@@ -36,6 +36,11 @@ class Database:
         rows = self.rows("SELECT id, status, booking_id FROM tickets WHERE event_id = :e", e=event_id)
         return {str(row.id): (row.status, row.booking_id and str(row.booking_id)) for row in rows}
 
+    def seats(self, event_id):
+        """Return `{ticket_id: (row, position in the row, category)}` of a seated event's tickets."""
+        rows = self.rows("SELECT id, row_label, seat_position, category FROM tickets WHERE event_id = :e", e=event_id)
+        return {str(row.id): (row.row_label, row.seat_position, row.category) for row in rows}
+
     def ticket_rows(self, event_id):
         """Return every column of the event's tickets, by id: what "unchanged" compares."""
         rows = self.rows("SELECT * FROM tickets WHERE event_id = :e ORDER BY id", e=event_id)

@@ -8,6 +8,13 @@ from datetime import UTC, datetime
 RAW = "application/json"
 ENVELOPE = "application/vnd.masstransit+json"
 
+# A seated event's layout (SPEC §8), as the Events Service may send it: two rows of ten seats.
+LAYOUT = {"currency": "EUR", "maxTicketsPerCustomer": 3,
+          "categories": {"A": {"price": "120.00"}, "B": {"price": "80.00"}},
+          "sections": [{"name": "Stalls", "rows": [{"name": "A", "seats": 10, "category": "A"},
+                                                   {"name": "B", "seats": 10, "category": "B"}]}]}
+LAYOUT_SEATS = 20
+
 
 @dataclass(frozen=True)
 class Outgoing:

@@ -1,13 +1,14 @@
 """Each consumed message, raw or in MassTransit's envelope, camelCase or PascalCase: its effect and its answer."""
 
 import uuid
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.messaging.broker import assert_wire_format
 from tests.messaging.database import eventually
-from tests.messaging.messages import camel, envelope, new_id, pascal, raw
+from tests.messaging.messages import LAYOUT, LAYOUT_SEATS, camel, envelope, new_id, pascal, raw
 
 FORMS = {
     "raw-camelCase": (raw, camel),
@@ -61,6 +62,64 @@ def test_event_published_creates_the_events_tickets(send, database, event_id):
     assert {status for status, _ in database.tickets(event_id).values()} == {"Available"}
 
 
+def test_event_published_with_a_layout_creates_its_seats_once(send, broker, database, event_id):
+    sent = send("EventPublishedEvent", {"eventId": event_id, "layout": LAYOUT})
+    broker.send(sent)  # delivered twice
+    again = send("EventPublishedEvent", {"eventId": event_id, "numberOfTickets": LAYOUT_SEATS, "layout": LAYOUT})
+    assert eventually(lambda: database.inbox_count("event-published", sent.message_id)
+                      == database.inbox_count("event-published", again.message_id) == 1)
+    seats = database.seats(event_id)
+    assert Counter(category for _, _, category in seats.values()) == {"A": 10, "B": 10}
+    assert {status for status, _ in database.tickets(event_id).values()} == {"Available"}
+
+
+def fault_of(broker, sent, queue="event-published"):
+    """Return the `MT-Fault-Message` of a raw message moved to the queue's `_error`."""
+    faulted = broker.take(f"{queue}_error", sent.amqp_message_id)
+    assert faulted is not None, f"message {sent.message_id} was not faulted"
+    return faulted.headers["MT-Fault-Message"]
+
+
+UNPRICED = LAYOUT | {"categories": {"A": {"price": "120.00"}}}
+
+
+@pytest.mark.parametrize(("fields", "reason"), [
+    ({"numberOfTickets": LAYOUT_SEATS + 5, "layout": LAYOUT},
+     f"numberOfTickets is {LAYOUT_SEATS + 5} but the layout has {LAYOUT_SEATS} seats."),
+    ({"layout": UNPRICED}, "Invalid layout: {'sections': ['Unknown categories: B; price them in categories.']}"),
+], ids=["another-number-of-seats", "invalid-layout"])
+def test_event_published_with_a_layout_that_does_not_add_up_is_faulted(fields, reason, services, broker, database,
+                                                                       event_id):
+    sent = broker.send(raw("EventPublishedEvent", {"eventId": event_id} | fields, message_id=new_id()))
+    assert fault_of(broker, sent) == reason
+    assert database.tickets(event_id) == {}
+
+
+@pytest.mark.parametrize(("made", "reason"), [("seats", "already has another layout"),
+                                               ("tickets", "already has tickets made without a layout")])
+def test_event_published_with_a_layout_the_event_cannot_take_is_faulted(
+    made, reason, services, broker, database, make_seats, make_tickets, event_id
+):
+    if made == "seats":
+        make_seats(event_id)
+    else:
+        make_tickets(event_id, 3)
+    before = database.ticket_rows(event_id)
+    other = LAYOUT | {"maxTicketsPerCustomer": 4}
+    sent = broker.send(raw("EventPublishedEvent", {"eventId": event_id, "layout": other}, message_id=new_id()))
+    assert reason in fault_of(broker, sent)
+    assert database.ticket_rows(event_id) == before
+
+
+def test_event_published_with_a_count_for_an_event_with_seats_is_faulted(services, broker, database, make_seats,
+                                                                          event_id):
+    make_seats(event_id)
+    before = database.ticket_rows(event_id)
+    sent = broker.send(raw("EventPublishedEvent", {"eventId": event_id, "numberOfTickets": 5}, message_id=new_id()))
+    assert "has a seat layout" in fault_of(broker, sent)
+    assert database.ticket_rows(event_id) == before
+
+
 def test_hold_by_quantity_holds_seats_and_answers_ticket_held(send, answers, check, database, make_tickets, event_id):
     make_tickets(event_id, 5)
     booking, conversation = uuid.uuid4(), uuid.uuid4()
@@ -69,8 +128,9 @@ def test_hold_by_quantity_holds_seats_and_answers_ticket_held(send, answers, che
     answer = answer_to(answers, booking, "TicketHeldEvent")
     check(answer, "TicketHeldEvent", booking, conversation)
     body = answer.body
-    assert set(body) == {"bookingId", "eventId", "ticketIds", "heldUntil"}
+    assert set(body) == {"bookingId", "eventId", "ticketIds", "heldUntil", "totalPrice", "currency"}
     assert body["eventId"] == event_id and len(body["ticketIds"]) == 2
+    assert (body["totalPrice"], body["currency"]) == ("50.00", "USD"), "DEFAULT_TICKET_PRICE a ticket without a price"
     held = {ticket for ticket, state in database.tickets(event_id).items() if state == ("Held", str(booking))}
     assert held == set(body["ticketIds"])
     deadline = datetime.fromisoformat(body["heldUntil"])

@@ -1,13 +1,16 @@
 """Message contracts: names read in any case, unknown fields ignored, .NET shapes accepted, bad values refused."""
 
+import json
+import re
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 
 import marshmallow as ma
 import pytest
 
-from app.messaging.contracts import CONSUMED, PUBLISHED, ticketer
+from app.messaging.contracts import CONSUMED, PUBLISHED, spring, ticketer
 from app.messaging.contracts.readme import (
     EventPublishedEvent,
     HoldTicketsRequest,
@@ -65,6 +68,19 @@ def test_a_hold_in_the_shape_a_dotnet_record_serializes_is_read(contract, count,
     assert parsed["customer_id"] is None
 
 
+@pytest.mark.parametrize(("given", "category", "adjacent"), [
+    ({"category": "A", "adjacent": True}, "A", True),
+    ({"Category": "A", "ADJACENT": False}, "A", False),
+    ({"category": None, "adjacent": None}, None, False),
+    ({"category": ""}, None, False),
+    ({}, None, False),
+], ids=["both", "any-case", "nulls", "empty-category", "absent"])
+@pytest.mark.parametrize("contract", [HoldTicketsRequest, ticketer.HoldTickets])
+def test_a_hold_may_ask_for_a_category_and_adjacent_seats(contract, given, category, adjacent):
+    parsed = contract.parse({"bookingId": BOOKING, "eventId": 1, "numberOfTickets": 2, "customerId": "c-1"} | given)
+    assert (parsed["category"], parsed["adjacent"], parsed["customer_id"]) == (category, adjacent, "c-1")
+
+
 @pytest.mark.parametrize(("count", "ids", "message"), [
     (0, None, "Give numberOfTickets or ticketIds"),
     (None, [], "Give numberOfTickets or ticketIds"),
@@ -109,9 +125,19 @@ def test_a_customer_id_of_another_kind_is_refused(given):
         (ReserveTicketsRequest, {"bookingId": BOOKING, "eventId": 1, "ticketIds": [TICKET] * 1001}, "ticketIds"),
         (ReleaseTicketsRequest, {"bookingId": BOOKING, "eventId": 1, "ticketIds": TICKET}, "ticketIds"),
         (ReleaseTicketsRequest, {"bookingId": BOOKING, "eventId": 1, "ticketIds": [], "reason": 5}, "reason"),
+        (HoldTicketsRequest, {"bookingId": BOOKING, "eventId": 1, "numberOfTickets": 1, "adjacent": "true"},
+         "adjacent"),
+        (ticketer.HoldTickets, {"bookingId": BOOKING, "eventId": 1, "numberOfTickets": 1, "adjacent": 1}, "adjacent"),
+        (ticketer.HoldTickets, {"bookingId": BOOKING, "eventId": 1, "numberOfTickets": 1, "category": 7}, "category"),
+        (HoldTicketsRequest, {"bookingId": BOOKING, "eventId": 1, "numberOfTickets": 1, "category": "A" * 33},
+         "category"),
         (EventPublishedEvent, {"eventId": 1}, "numberOfTickets"),
         (EventPublishedEvent, {"eventId": 1, "numberOfTickets": 0}, "numberOfTickets"),
         (EventPublishedEvent, {"EVENTID": 1, "numberOfTickets": "10"}, "numberOfTickets"),
+        (EventPublishedEvent, {"eventId": 1, "numberOfTickets": None, "layout": None}, "numberOfTickets"),
+        (EventPublishedEvent, {"eventId": 1, "numberOfTickets": -1, "layout": {"sections": []}}, "numberOfTickets"),
+        (EventPublishedEvent, {"eventId": 1, "layout": "Stalls"}, "layout"),
+        (spring.CreateEventTicket, {"eventId": 1, "layout": []}, "layout"),
     ],
 )
 def test_invalid_bodies_are_refused_naming_the_field(contract, body, field):
@@ -120,17 +146,40 @@ def test_invalid_bodies_are_refused_naming_the_field(contract, body, field):
     assert field in refused.value.messages
 
 
+LAYOUT = {"currency": "EUR", "maxTicketsPerCustomer": 4, "categories": {"a": {"name": "Front", "price": "120.00"}},
+          "sections": [{"name": "Stalls", "rows": [{"name": "A", "seats": ["1", "2"], "category": "a"}]}]}
+
+
+@pytest.mark.parametrize(("given", "read"), [({}, None), ({"numberOfTickets": None}, None),
+                                             ({"numberOfTickets": 0}, None), ({"numberOfTickets": 2}, 2)],
+                         ids=["absent", "null", "zero", "given"])
+@pytest.mark.parametrize("contract", [EventPublishedEvent, spring.CreateEventTicket])
+def test_an_event_with_a_layout_may_leave_out_its_number_of_tickets(contract, given, read):
+    assert contract.parse({"eventId": 3, "layout": LAYOUT} | given) == {
+        "event_id": 3, "number_of_tickets": read, "layout": LAYOUT,
+    }
+
+
+def test_a_layout_is_read_with_its_property_names_in_any_case_and_unknown_ones_ignored():
+    sent = {"Currency": "EUR", "MAXTICKETSPERCUSTOMER": 4, "Venue": "Oslo",
+            "Categories": {"a": {"Name": "Front", "Price": "120.00", "Colour": "red"}},
+            "Sections": [{"Name": "Stalls", "Rows": [{"Name": "A", "Seats": ["1", "2"], "Category": "a"}]}]}
+    assert EventPublishedEvent.parse({"EventId": 3, "Layout": sent})["layout"] == LAYOUT
+
+
 @pytest.mark.parametrize("body", [[], "text", 5, None])
 def test_a_body_that_is_not_an_object_is_refused(body):
     with pytest.raises(ma.ValidationError, match="JSON object"):
         HoldTicketsRequest.parse(body)
 
 
-def test_events_render_in_camel_case_with_utc_times():
+def test_events_render_in_camel_case_with_utc_times_and_decimals_as_strings():
     two_hours_east = timezone(timedelta(hours=2))
     held = TicketHeldEvent.render(booking_id=uuid.UUID(BOOKING), event_id=4, ticket_ids=[uuid.UUID(TICKET)],
-                                  held_until=datetime(2026, 5, 1, 14, 0, 1, 500000, tzinfo=two_hours_east))
-    assert held == {"bookingId": BOOKING, "eventId": 4, "ticketIds": [TICKET], "heldUntil": "2026-05-01T12:00:01.5Z"}
+                                  held_until=datetime(2026, 5, 1, 14, 0, 1, 500000, tzinfo=two_hours_east),
+                                  total_price=Decimal("120"), currency="EUR")
+    assert held == {"bookingId": BOOKING, "eventId": 4, "ticketIds": [TICKET], "heldUntil": "2026-05-01T12:00:01.5Z",
+                    "totalPrice": "120.00", "currency": "EUR"}
     failed = TicketHoldFailedEvent.render(booking_id=uuid.UUID(BOOKING), event_id=4, reason="none left",
                                           requested=2, available=1)
     assert failed == {"bookingId": BOOKING, "eventId": 4, "reason": "none left", "requested": 2, "available": 1}
@@ -172,3 +221,24 @@ def test_type_names_are_the_contract_names_the_peers_use():
         "urn:message:SharedLibrary.Contracts.Events:BookingConfirmedEvent",
         "urn:message:SharedLibrary.Contracts.Events:BookingFailedEvent",
     ]
+
+
+DOCS = Path(__file__).parents[2] / "docs" / "messaging.md"
+EXAMPLES = re.findall(r"```json ([\w.]+:\w+)\n(.*?)```", DOCS.read_text(), flags=re.DOTALL)
+CONTRACTS = {contract.full_name("Ticketer.Contracts"): contract
+             for contract in [*(c for contracts in CONSUMED.values() for c in contracts), *PUBLISHED]}
+
+
+@pytest.mark.parametrize(("full_name", "body"), EXAMPLES, ids=[name for name, _ in EXAMPLES])
+def test_the_examples_in_the_docs_are_read_and_written_as_shown(full_name, body):
+    contract, message = CONTRACTS[full_name], json.loads(body)
+    parsed = contract.parse(message)
+    if contract in PUBLISHED:
+        assert contract.render(**parsed) == message
+
+
+def test_the_docs_show_an_example_of_every_seated_message():
+    assert {name.rsplit(":", 1)[1] for name, _ in EXAMPLES} == {
+        "EventPublishedEvent", "HoldTicketsRequest", "TicketHeldEvent", "HoldTickets", "TicketsReservedEvent",
+        "TicketHoldFailedEvent",
+    }

@@ -29,6 +29,7 @@ CONFIG = {
     "MESSAGE_NAMESPACE": "Ticketer.Contracts",
     "MESSAGE_CONTRACTS": ("readme",),
     "DEFAULT_TICKET_PRICE": "25.00",
+    "DEFAULT_CURRENCY": "USD",
     "RABBITMQ_URL": "amqp://guest:guest@rabbit.example:5672/sales",
 }
 ENVELOPE_FIELDS = [

@@ -15,6 +15,7 @@ import pytest
 
 from app.messaging.newid import timestamp
 from tests.messaging.database import eventually
+from tests.messaging.messages import LAYOUT, LAYOUT_SEATS
 from tests.messaging.sagas import TICKETER, Saga, read_answer, readme_set
 
 FORMS = {
@@ -133,6 +134,50 @@ def test_a_sold_out_hold_is_answered_with_the_sets_failure_events(
     failed = saga.answers(*contracts.hold_failed, count=len(contracts.hold_failed))
     assert sorted(answer.type_name for answer in failed) == sorted(contracts.hold_failed)
     assert all("Not enough tickets" in answer.message["reason"] for answer in failed)
+    assert database.ticket_rows(small_event_id) == before
+
+
+@pytest.mark.parametrize("form", [FORMS["raw-camelCase"], FORMS["envelope-PascalCase"]],
+                         ids=["raw-camelCase", "envelope-PascalCase"])
+def test_a_seated_hold_holds_a_block_of_its_category_and_answers_what_it_costs(
+    form, contracts, services, broker, listener, database, make_seats, small_event_id
+):
+    make_seats(small_event_id)
+    saga = Saga(broker, listener, contracts, form=form[0], pascal=form[1])
+    saga.publish(contracts.hold, hold_payload(contracts, saga.booking_id, small_event_id, 3)
+                 | {"category": "A", "adjacent": True, "customerId": "cust-1"})
+
+    held = only(saga.answers(contracts.held), contracts.held).message
+    assert held["totalPrice"] == "360.00"
+    if contracts is not TICKETER:
+        assert held["currency"] == "EUR"
+    seats = database.seats(small_event_id)
+    places = sorted(seats[ticket] for ticket in held["ticketIds"])
+    assert [(row, category) for row, _, category in places] == [("A", "A")] * 3
+    assert [position for _, position, _ in places] == list(range(places[0][1], places[0][1] + 3)), "side by side"
+    tickets = database.tickets(small_event_id)
+    assert {tickets[ticket] for ticket in held["ticketIds"]} == {("Held", str(saga.booking_id))}
+
+
+def test_a_customer_over_the_events_limit_is_answered_with_the_sets_failure_events(
+    contracts, services, broker, listener, database, make_seats, small_event_id
+):
+    make_seats(small_event_id)  # at most LAYOUT["maxTicketsPerCustomer"] tickets a customer
+    first = Saga(broker, listener, contracts, form="raw")
+    first.publish(contracts.hold, hold_payload(contracts, first.booking_id, small_event_id, 2) | {"customerId": "c-9"})
+    only(first.answers(contracts.held), contracts.held)
+    before = database.ticket_rows(small_event_id)
+
+    second = Saga(broker, listener, contracts, form="envelope")
+    second.publish(contracts.hold, hold_payload(contracts, second.booking_id, small_event_id, 2)
+                   | {"customerId": "c-9"})
+    failed = second.answers(*contracts.hold_failed, count=len(contracts.hold_failed))
+    assert sorted(answer.type_name for answer in failed) == sorted(contracts.hold_failed)
+    limit = LAYOUT["maxTicketsPerCustomer"]
+    assert all(f"at most {limit} tickets" in answer.message["reason"] and "has 2 already" in answer.message["reason"]
+               for answer in failed)
+    if contracts is not TICKETER:
+        assert (failed[0].message["requested"], failed[0].message["available"]) == (2, limit - 2)
     assert database.ticket_rows(small_event_id) == before
 
 
@@ -281,4 +326,21 @@ def test_a_spring_amqp_event_creation_creates_the_tickets_once_when_sent_twice(
     assert len(database.tickets(event_id)) == 7
     assert database.scalar("SELECT count(*) FROM inbox_messages WHERE consumer = 'create-event-ticket'"
                            " AND received_at > now() - interval '1 minute'") >= 1
+    assert broker.queue_counts("create-event-ticket_error")[0] == 0, "the copy was faulted, not dropped"
+
+
+def test_a_spring_amqp_event_creation_with_a_layout_creates_the_seats_once_when_sent_twice(
+    services, broker, database, event_id
+):
+    body = json.dumps({"eventId": event_id, "numberOfTickets": LAYOUT_SEATS, "layout": LAYOUT}).encode()
+    for _ in range(2):
+        properties = {"content_type": "application/json", "headers": {
+            "__TypeId__": "org.shathursan.contracts.CreateEventTicket"}}
+        broker.channel.basic_publish("events.exchange", "event.ticket.create", body,
+                                     pika.BasicProperties(delivery_mode=2, **properties))
+    assert eventually(lambda: len(database.seats(event_id)) == LAYOUT_SEATS)
+    assert eventually(lambda: broker.queue_counts("create-event-ticket")[0] == 0)
+    broker.connection.sleep(SETTLE_SECONDS)
+    assert {category for _, _, category in database.seats(event_id).values()} == {"A", "B"}
+    assert len(database.seats(event_id)) == LAYOUT_SEATS
     assert broker.queue_counts("create-event-ticket_error")[0] == 0, "the copy was faulted, not dropped"

@@ -163,3 +163,14 @@ def test_the_summary_counts_each_category(client, event_id):
                                           "cancelled": 0}
     assert summary["categories"]["B"]["available"] == 20
     assert sum(c["total"] for c in summary["categories"].values()) == summary["total"]
+
+
+def test_tickets_from_a_count_are_refused_for_an_event_with_a_layout(client, event_id):
+    put_layout(client, event_id, hall())
+
+    created = client.post("/api/Ticket/", json={"eventId": event_id, "quantity": 2})
+    bulk = client.post("/api/Ticket/bulk", json={"eventId": event_id, "quantity": 2})
+
+    assert created.status_code == bulk.status_code == 409
+    assert "seat layout" in created.get_json()["message"]
+    assert client.get(f"/api/Ticket/event/{event_id}/summary").get_json()["total"] == 30

@@ -7,6 +7,7 @@ from marshmallow import fields, validate
 
 MAX_EVENT_ID = 2**63 - 1
 MAX_TICKETS_PER_MESSAGE = 1_000
+MAX_CATEGORY = 32  # a price category's code, as a layout names it
 
 
 class Contract(ma.Schema):
@@ -79,6 +80,22 @@ class Money(fields.Decimal):
         super().__init__(places=2, as_string=True, **kwargs)
 
 
+class Flag(fields.Boolean):
+    """A .NET `bool`: JSON `true` or `false`; `null` (an unset `bool?`) or nothing reads as false."""
+
+    def __init__(self, **kwargs):
+        super().__init__(load_default=False, **kwargs)
+
+    def deserialize(self, value, attr=None, data=None, **kwargs):
+        """Read `null` as false; anything else must be a JSON boolean."""
+        return False if value is None else super().deserialize(value, attr, data, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 class CustomerId(fields.Field):
     """A customer id as peers send it: text, a GUID, a number, or nothing (`null`, `""`)."""
 
@@ -131,7 +148,8 @@ class HoldRequest(Contract):
 
     A .NET record serializes every property, so a hold may carry both `numberOfTickets`
     and `ticketIds`: it is by ids when ids are given and the count is 0, null or their
-    number; by quantity when the ids are null or empty.
+    number; by quantity when the ids are null or empty. A quantity hold of a seated event
+    may ask for seats of one `category` and for `adjacent` ones (SPEC §8).
     """
 
     booking_id = booking_id()
@@ -142,10 +160,15 @@ class HoldRequest(Contract):
     customer_id = CustomerId(allow_none=True, data_key="customerId")
     hold_seconds = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1),
                                   data_key="holdSeconds")
+    category = fields.String(allow_none=True, validate=validate.Length(max=MAX_CATEGORY))
+    adjacent = Flag()
 
     @ma.post_load
     def choose(self, data, **_kwargs):
-        """Keep exactly one of `ticket_ids` and `number_of_tickets`: the one the hold is made by."""
+        """Keep exactly one of `ticket_ids` and `number_of_tickets`: the one the hold is made by.
+
+        A `category` of "" stands for none, as a null one does.
+        """
         ids = data.get("ticket_ids") or None
         count = data.get("number_of_tickets") or None
         if ids is not None:
@@ -155,4 +178,5 @@ class HoldRequest(Contract):
             count = None
         elif count is None:
             raise ma.ValidationError("Give numberOfTickets or ticketIds.", "numberOfTickets")
-        return data | {"ticket_ids": ids, "number_of_tickets": count}
+        return data | {"ticket_ids": ids, "number_of_tickets": count, "customer_id": data.get("customer_id"),
+                       "category": data.get("category") or None}

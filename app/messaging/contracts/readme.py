@@ -1,16 +1,17 @@
 """The `readme` set: the original README's message names, in the namespace `MESSAGE_NAMESPACE`."""
 
-from marshmallow import fields, validate
+from marshmallow import fields
 
 from app.messaging.contracts.base import (
     BookingTickets,
     Contract,
     HoldRequest,
+    Money,
     UtcTime,
     booking_id,
     event_id,
-    number_of_tickets,
 )
+from app.messaging.contracts.creation import EventCreation
 
 SET = "readme"
 
@@ -21,11 +22,8 @@ class ReadmeContract(Contract):
     contract_set = SET
 
 
-class EventPublishedEvent(ReadmeContract):
-    """An event went on sale: create its tickets."""
-
-    event_id = event_id()
-    number_of_tickets = number_of_tickets(required=True, validate=validate.Range(min=1))
+class EventPublishedEvent(EventCreation, ReadmeContract):
+    """An event went on sale: create its tickets, or the seats of its layout."""
 
 
 class HoldTicketsRequest(HoldRequest, ReadmeContract):
@@ -43,9 +41,11 @@ class ReleaseTicketsRequest(BookingTickets, ReadmeContract):
 
 
 class TicketHeldEvent(BookingTickets, ReadmeContract):
-    """The booking holds these tickets until `heldUntil`."""
+    """The booking holds these tickets until `heldUntil`; together they cost `totalPrice` in `currency`."""
 
     held_until = UtcTime(data_key="heldUntil")
+    total_price = Money(data_key="totalPrice")
+    currency = fields.String()
 
 
 class TicketHoldFailedEvent(ReadmeContract):
