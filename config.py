@@ -108,6 +108,7 @@ class Config:
 
     SQLALCHEMY_DATABASE_URI = _database_url()
     DB_POOL_SIZE = _env_int("DB_POOL_SIZE", 5)
+    DB_PING_IDLE_SECONDS = float(_env("DB_PING_IDLE_SECONDS", 1))
     DB_STATEMENT_TIMEOUT_MS = _env_int("DB_STATEMENT_TIMEOUT_MS", 60_000)
     DB_LOCK_TIMEOUT_MS = _env_int("DB_LOCK_TIMEOUT_MS", 2_000)
     REDIS_URL = _redis_url()
@@ -231,7 +232,6 @@ class Config:
             " -c timezone=UTC -c application_name=ticket-service"
         )
         return {
-            "pool_pre_ping": True,
             "pool_size": self.DB_POOL_SIZE,
             "max_overflow": self.DB_POOL_SIZE,
             "pool_timeout": 5,

@@ -20,6 +20,7 @@ from app.context import set_origin
 from app.errors import register_error_handlers
 from app.extensions import api, db, limiter, migrate, prometheus, redis_client
 from app.logs import configure_logging
+from app.pool import ping_when_idle
 from app.tracing import instrument_app, instrument_libraries
 from config import config_for
 
@@ -47,6 +48,8 @@ def create_app(config_object=None):
 def register_extensions(app):
     """Bind the unbound extensions to `app`."""
     db.init_app(app)
+    with app.app_context():
+        ping_when_idle(db.engine, app.config["DB_PING_IDLE_SECONDS"])
     migrate.init_app(app, db, directory="migrations")
     redis_client.init_app(app)
     prometheus.init_app(app)

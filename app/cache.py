@@ -34,6 +34,7 @@ TOMBSTONE_MS = 2_000
 PENDING = "cache_tombstones"  # keys to tombstone when the current transaction ends
 REFUSALS_REMEMBERED_SECONDS = 60
 MAX_REFUSALS_REMEMBERED = 10_000
+SET_EACH = "for i, key in ipairs(KEYS) do redis.call('SET', key, ARGV[2 * i - 1], 'PX', ARGV[2 * i]) end"
 _refused = {}  # (event id, category) -> time.monotonic() of the last refused quantity hold this process saw
 
 
@@ -85,12 +86,10 @@ def cached(cache, key, ttl_seconds, load):
 
 
 def _write(entries):
-    """Write `{key: (value, milliseconds)}` in one pipeline."""
+    """Write `{key: (value, milliseconds)}` with one script: one command, one round trip (cheaper than a pipeline)."""
+    keys = sorted(entries)
     try:
-        with redis_client.client.pipeline(transaction=False) as pipe:
-            for key, (value, milliseconds) in sorted(entries.items()):
-                pipe.set(key, value, px=milliseconds)
-            pipe.execute()
+        redis_client.client.register_script(SET_EACH)(keys=keys, args=[part for key in keys for part in entries[key]])
     except redis.RedisError as exc:
         log.warning("cache invalidation failed for %d keys: %s", len(entries), exc)
 
@@ -98,7 +97,7 @@ def _write(entries):
 def _after_transaction(entries):
     """Write these entries once the current transaction ends, with every other of the transaction.
 
-    A consumer's batch makes many: they go to Redis in one pipeline.
+    A consumer's batch makes many: they go to Redis in one call.
     """
     info = db.session().info
     if PENDING not in info:
