@@ -44,6 +44,8 @@ INSERT_SEATS_SQL = text(
      CROSS JOIN LATERAL generate_series(1, r.seats) AS s(position)
     """
 )
+# Two layouts of one event are made one after the other, with or without Redis.
+LAYOUT_LOCK_SQL = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 EVENT_HAS_TICKETS_SQL = text("SELECT EXISTS (SELECT 1 FROM tickets WHERE event_id = :event_id)")
 
 
@@ -202,7 +204,8 @@ def set_layout(*, event_id, layout):
     seats = seat_count(layout)
     with transaction():
         redis_locks(event_keys(event_id), ttl_seconds=current_app.config["DB_STATEMENT_TIMEOUT_MS"] / 1000 + 5)
-        existing = db.session.get(EventSettings, event_id, with_for_update=True)
+        db.session.execute(LAYOUT_LOCK_SQL, {"key": f"layout:{event_id}"})
+        existing = db.session.get(EventSettings, event_id)
         if existing is not None:
             if existing.layout != document:
                 raise Conflict(f"Event {event_id} already has another layout; its seats stay as they are.")

@@ -81,7 +81,7 @@ def _ticket_from_snapshot(snapshot):
     for column in DATETIME_COLUMNS:
         if values[column]:
             values[column] = datetime.fromisoformat(str(values[column]))
-    if values["price"] is not None:
+    if values.get("price") is not None:  # snapshots cached before seats had prices have none
         values["price"] = Decimal(str(values["price"]))
     return Ticket(**values)
 

@@ -1,6 +1,8 @@
 """Layouts: an event's seats made from sections, rows and price categories, once."""
 
+import concurrent.futures
 import json
+import threading
 
 import pytest
 from sqlalchemy import text
@@ -174,3 +176,18 @@ def test_tickets_from_a_count_are_refused_for_an_event_with_a_layout(client, eve
     assert created.status_code == bulk.status_code == 409
     assert "seat layout" in created.get_json()["message"]
     assert client.get(f"/api/Ticket/event/{event_id}/summary").get_json()["total"] == 30
+
+
+def test_the_same_layout_put_at_once_makes_the_seats_once(make_app, event_id):
+    app = make_app(LOCK_STRATEGY="none")  # no Redis lock in front: the database alone decides
+    barrier = threading.Barrier(6)
+
+    def put():
+        barrier.wait(30)
+        return put_layout(app.test_client(), event_id, hall()).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        codes = sorted(pool.map(lambda _: put(), range(6)))
+
+    assert codes == [200] * 5 + [201]
+    assert app.test_client().get(f"/api/Ticket/event/{event_id}/summary").get_json()["total"] == 30
