@@ -7,11 +7,9 @@ import subprocess
 import sys
 import time
 import uuid
-import warnings
 
 import pytest
 import requests
-from flask_migrate import upgrade
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -20,9 +18,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from app import create_app
-from app.commands import create_database, drop_database
+from app.commands import drop_database
 from app.extensions import db
 from config import TestConfig
+from tests.databases import ROOT, fresh_app
 
 # One tracer provider for the test process, recording every span in memory.
 SPANS = InMemorySpanExporter()
@@ -30,7 +29,6 @@ _provider = TracerProvider()
 _provider.add_span_processor(SimpleSpanProcessor(SPANS))
 trace.set_tracer_provider(_provider)
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TABLES = ("tickets", "event_settings", "ticket_status_changes", "idempotency_keys", "outbox_messages", "inbox_messages")
 
 
@@ -50,14 +48,7 @@ def database_url():
 def app(database_url):
     """The app bound to a test database created for this run and dropped after it."""
     url = database_url
-    drop_database(url)
-    create_database(url)
-    config = TestConfig()
-    config.SQLALCHEMY_DATABASE_URI = url
-    application = create_app(config)
-    with application.app_context(), warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        upgrade(directory=os.path.join(ROOT, "migrations"))
+    application = fresh_app(url)
     # No app context stays pushed: each test request gets its own, as in production.
     yield application
     with application.app_context():

@@ -10,18 +10,16 @@ and drops the database. PATH defaults to docs/images/seatmap.png.
 
 import os
 import sys
-import warnings
 
-from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
 
-from app import create_app
-from app.commands import create_database, drop_database
+from app.commands import drop_database
 from app.extensions import db
 from config import TestConfig
 from tests.browser.chromium import Chromium, chromium_executable
 from tests.browser.seating import hold, layout_seats, put_layout, reserve, seat_map, set_status, ticket_ids
-from tests.conftest import ROOT, running_gunicorn
+from tests.conftest import running_gunicorn
+from tests.databases import ROOT, fresh_app
 
 EVENT_ID = 2026
 LAYOUT = {
@@ -54,14 +52,8 @@ def scratch_database():
     """Create and migrate the scratch database; return its URL."""
     base = make_url(TestConfig.SQLALCHEMY_DATABASE_URI)
     url = base.set(database=f"{base.database}_screenshot").render_as_string(hide_password=False)
-    drop_database(url)
-    create_database(url)
-    config = TestConfig()
-    config.SQLALCHEMY_DATABASE_URI = url
-    app = create_app(config)
-    with app.app_context(), warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        upgrade(directory=os.path.join(ROOT, "migrations"))
+    app = fresh_app(url)
+    with app.app_context():
         db.engine.dispose()
     return url
 
