@@ -16,7 +16,7 @@ import contextlib
 
 import requests
 from harness import api, bench_database, execute, new_event_id, scalar, standalone, url_of
-from invariants import answers_check, hold_checks
+from invariants import checks_after_turns
 from load import cpu_note, interleave
 from report import Row, check
 
@@ -73,9 +73,8 @@ def run(args):
         results = interleave(contestants, seconds=args.seconds, connections=args.connections)
         checks = []
         for (label, engine, event_id), result in zip(runs, results, strict=True):
-            checks += hold_checks(engine, label, event_id, tickets=seats, ok=int(result["ok"]), size=args.count,
-                                  in_flight=len(result["turns"]) * args.connections + int(result["failed"]))
-            checks.append(answers_check(label, result))
+            checks += checks_after_turns(engine, label, event_id, tickets=seats, result=result,
+                                         connections=args.connections, size=args.count)
         split = scalar(runs[0][1], SPLIT_SQL, e=runs[0][2])
     adjacent, plain = results
     return [

@@ -94,12 +94,18 @@ def _hold(cursor, event_id, booking_id, number, ticket_ids):
     current = cursor.fetchall()
     if current:
         return [row[0] for row in current], current[0][1]
-    move = {"to_status": "Held", "booking_id": booking_id, "keep_owner": False, "hold_seconds": HOLD_SECONDS,
-            "source": "api", "correlation_id": request.headers.get("X-Correlation-ID")}
+    move = {"to_status": "Held", "booking_id": booking_id, "customer_id": None, "keep_owner": False,
+            "hold_seconds": HOLD_SECONDS, "source": "api", "correlation_id": request.headers.get("X-Correlation-ID")}
     moved = []
     if not ticket_ids:
         cursor.execute(sql.HOLD_AVAILABLE, move | {"event_id": event_id, "count": number})
-        moved = cursor.fetchall()  # id, event_id, from_status, booking_id, held_until, updated_at
+        moved = cursor.fetchall()  # id, event_id, from_status, booking_id, held_until, updated_at, category, price
+        if not moved:  # another request of the booking may have held seats while this one waited for its lock
+            cursor.execute(sql.CURRENT_HOLD, {"booking_key": booking_id, "booking_id": booking_id,
+                                              "event_id": event_id})
+            current = cursor.fetchall()
+            if current:
+                return [row[0] for row in current], current[0][1]
     if not moved:
         if ticket_ids:
             picked = _check_given(cursor, event_id, booking_id, ticket_ids)
@@ -138,11 +144,11 @@ def hold():
 def ticket(ticket_id):
     """Read one ticket: 200, or 404."""
     with _cursor() as cursor:
-        cursor.execute(sql.POINT_READ, {"pk_1": str(uuid.UUID(ticket_id))})
+        cursor.execute(sql.POINT_READ, {"id_1": str(uuid.UUID(ticket_id))})
         row = cursor.fetchone()
     if row is None:
         return _error(f"Ticket {ticket_id} was not found.", 404)
-    document = dict(zip(sql.TICKET_FIELDS, row, strict=True))
+    document = dict(zip(sql.TICKET_FIELDS, row[:len(sql.TICKET_FIELDS)], strict=True))  # a ticket without a seat
     for name in ("heldUntil", "createdAt", "updatedAt"):
         document[name] = document[name] and document[name].isoformat()
     return _json(document, headers={"ETag": f'"{document["version"]}"'})

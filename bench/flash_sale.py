@@ -22,7 +22,7 @@ import argparse
 import contextlib
 
 from harness import api, baseline, bench_database, create_event, scalar, standalone, url_of
-from invariants import answers_check, hold_checks
+from invariants import answers_check, checks_after_turns, hold_checks
 from load import cpu_note, interleave, wrk
 from report import Row, check
 
@@ -88,9 +88,8 @@ def _contest(args):
         results = interleave(contestants, seconds=args.seconds, connections=args.connections)
         checks = []
         for (label, engine, event_id), result in zip(runs, results, strict=True):
-            checks += hold_checks(engine, label, event_id, tickets=args.tickets, ok=int(result["ok"]),
-                                  in_flight=len(result["turns"]) * args.connections + int(result["failed"]))
-            checks.append(answers_check(label, result))
+            checks += checks_after_turns(engine, label, event_id, tickets=args.tickets, result=result,
+                                         connections=args.connections)
     return results, checks
 
 

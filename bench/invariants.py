@@ -61,6 +61,14 @@ def hold_checks(engine, scenario, event_id, *, tickets, ok, in_flight, size=2):
     ]
 
 
+def checks_after_turns(engine, scenario, event_id, *, tickets, result, connections, size=2):
+    """Return the invariant rows of a contestant of `load.interleave`, its warm-up included."""
+    whole = result["with_warmup"]
+    rows = hold_checks(engine, scenario, event_id, tickets=tickets, ok=int(whole["ok"]), size=size,
+                       in_flight=len(whole["turns"]) * connections + int(whole["failed"]))
+    return [*rows, answers_check(scenario, whole)]
+
+
 def answers_check(scenario, result):
     """Return a row that passes when wrk saw no answer but 200 or 409, and no socket error."""
     statuses = ", ".join(f"{count} x {code}" for code, count in sorted(result["statuses"].items())) or "none"

@@ -36,7 +36,7 @@ TOOLS = {  # command: the Debian package that has it
     "rabbitmqctl": "rabbitmq-server",
 }
 SCENARIOS = ("ceiling", "flash_sale", "contended", "read_one", "read_event", "bulk", "messages", "saga", "stampede",
-             "adjacent")
+             "adjacent", "sellout")
 
 
 class OutOfTime(Exception):

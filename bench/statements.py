@@ -3,7 +3,9 @@
 Copied from app/tickets/holds.py, app/tickets/changes.py, app/outbox.py and inbox.py, and
 `session.get(Ticket, id)` (picks ordered by id; the booking's advisory lock taken inside its
 current-hold query; a quantity hold in one statement when there are enough Available seats,
-else the pick of Available then expired seats and the move). `drift()` tells which of them the service
+else the current hold again, then the pick of Available then expired seats and the move).
+General-admission holds only: the seated statements (categories, adjacent blocks, customer
+limits) have no baseline. `drift()` tells which of them the service
 no longer sends verbatim and which new ones it has, so a result can say when the
 baseline runs other SQL than the service.
 """
@@ -11,7 +13,7 @@ baseline runs other SQL than the service.
 import re
 
 CURRENT_HOLD = """
-    SELECT id, held_until
+    SELECT id, held_until, price
       FROM tickets
      WHERE (SELECT pg_advisory_xact_lock(hashtextextended(%(booking_key)s, 0))::text) = ''
        AND booking_id = %(booking_id)s::UUID AND event_id = %(event_id)s
@@ -54,19 +56,26 @@ _MOVE = """
                booking_id = CASE WHEN %(to_status)s = 'Available' THEN NULL
                                  WHEN %(keep_owner)s THEN COALESCE(%(booking_id)s::UUID, t.booking_id)
                                  ELSE %(booking_id)s::UUID END,
+               customer_id = CASE WHEN %(to_status)s = 'Available' THEN NULL
+                                  WHEN %(customer_id)s IS NOT NULL THEN %(customer_id)s
+                                  WHEN t.booking_id = CASE WHEN %(keep_owner)s
+                                                           THEN COALESCE(%(booking_id)s::UUID, t.booking_id)
+                                                           ELSE %(booking_id)s::UUID END
+                                  THEN t.customer_id END,
                held_until = CASE WHEN %(to_status)s = 'Held'
                                  THEN now() + make_interval(secs => %(hold_seconds)s) END,
                version = t.version + 1,
                updated_at = now()
           FROM old
          WHERE t.id = old.id {guard}
-        RETURNING t.id, t.event_id, old.status AS from_status, t.booking_id, t.held_until, t.updated_at
+        RETURNING t.id, t.event_id, old.status AS from_status, t.booking_id, t.held_until, t.updated_at,
+                  t.category, t.price
     ), audited AS (
         INSERT INTO ticket_status_changes
                (ticket_id, from_status, to_status, booking_id, source, correlation_id)
         SELECT id, from_status, %(to_status)s, booking_id, %(source)s, %(correlation_id)s FROM changed
     )
-    SELECT id, event_id, from_status, booking_id, held_until, updated_at FROM changed
+    SELECT id, event_id, from_status, booking_id, held_until, updated_at, category, price FROM changed
 """
 MOVE = _MOVE.format(source="        SELECT id, status FROM tickets WHERE id = ANY(%(ids)s::UUID[])", guard="")
 HOLD_AVAILABLE = _MOVE.format(
@@ -75,7 +84,10 @@ HOLD_AVAILABLE = _MOVE.format(
                    ORDER BY id
                    LIMIT %(count)s
                      FOR UPDATE SKIP LOCKED""",
-    guard="AND (SELECT count(*) FROM old) = %(count)s",
+    guard="""AND (SELECT count(*) FROM old) = %(count)s
+             AND NOT EXISTS (SELECT 1 FROM tickets
+                              WHERE booking_id = %(booking_id)s::UUID AND event_id = %(event_id)s
+                                AND status = 'Held' AND held_until > now())""",
 )
 OUTBOX = """
     INSERT INTO outbox_messages (message_type, body, headers)
@@ -90,10 +102,10 @@ INBOX_CLAIM = """
     RETURNING message_id
 """
 POINT_READ = (
-    "SELECT tickets.id AS tickets_id, tickets.event_id AS tickets_event_id, tickets.status AS tickets_status,"
-    " tickets.booking_id AS tickets_booking_id, tickets.held_until AS tickets_held_until,"
-    " tickets.created_at AS tickets_created_at, tickets.updated_at AS tickets_updated_at,"
-    " tickets.version AS tickets_version \nFROM tickets \nWHERE tickets.id = %(pk_1)s::UUID"
+    "SELECT tickets.id, tickets.event_id, tickets.status, tickets.booking_id, tickets.held_until,"
+    " tickets.created_at, tickets.updated_at, tickets.version, tickets.section, tickets.row_label,"
+    " tickets.seat_label, tickets.row_rank, tickets.seat_position, tickets.row_seats, tickets.category,"
+    " tickets.price, tickets.customer_id \nFROM tickets \nWHERE tickets.id = %(id_1)s::UUID"
 )
 TICKET_FIELDS = ("ticketId", "eventId", "status", "bookingId", "heldUntil", "createdAt", "updatedAt", "version")
 
@@ -116,9 +128,15 @@ def _service_statements():
     from app.tickets import changes, holds  # noqa: PLC0415
 
     dialect = psycopg2.dialect()
-    return {f"{module.__name__.rsplit('.', 1)[1]}.{name}": _normal(str(value.compile(dialect=dialect)))
-            for module in (holds, changes, outbox, inbox) for name, value in vars(module).items()
-            if isinstance(value, TextClause)}
+    found = {}
+    for module in (holds, changes, outbox, inbox):
+        for name, value in vars(module).items():
+            variants = value.items() if isinstance(value, dict) else [("", value)]
+            for variant, statement in variants:
+                if isinstance(statement, TextClause):
+                    label = f"{module.__name__.rsplit('.', 1)[1]}.{name}{'[' + variant + ']' if variant else ''}"
+                    found[label] = _normal(str(statement.compile(dialect=dialect)))
+    return found
 
 
 def drift():
