@@ -2,6 +2,7 @@
 #              supervisord in the foreground: the API on $(PORT), the consumers, the relay, the sweeper,
 #              each serving its metrics on a port from $(METRICS_PORT_BASE) (deploy/supervisord.conf)
 # make status — every process of `make run` and its state; exits non-zero unless all are RUNNING
+# make run-ha — `make run` on PostgreSQL failover, a RabbitMQ cluster and Redis Sentinel (docs/high-availability.md)
 # make test  — run the whole test suite against the local PostgreSQL, Redis and RabbitMQ
 
 VENV   ?= .venv
@@ -15,7 +16,7 @@ export FLASK_APP := wsgi
 export PORT CONSUMERS_PER_QUEUE HOLD_CONSUMERS RELAYS METRICS_PORT_BASE
 export VENV_BIN := $(abspath $(BIN))
 
-.PHONY: run test lint lock migrate clean status
+.PHONY: run run-ha test lint lock migrate clean status
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -52,7 +53,23 @@ $(CHROMIUM):
 	apt-get install -y --no-install-recommends chromium=$(CHROMIUM_VERSION) \
 		|| (apt-get update -qq && apt-get install -y --no-install-recommends chromium=$(CHROMIUM_VERSION))
 
-test: $(BIN)/.installed $(PROMTOOL) $(CHROMIUM)
+PG_AUTOCTL := /usr/bin/pg_autoctl
+PG_AUTO_FAILOVER_VERSION ?= 2.0-2+b1
+PG_AUTO_FAILOVER_PACKAGES := postgresql-15-auto-failover=$(PG_AUTO_FAILOVER_VERSION) \
+	pg-auto-failover-cli=$(PG_AUTO_FAILOVER_VERSION)
+
+# pg_auto_failover runs PostgreSQL with a synchronous standby and automatic failover (deploy/ha/postgres.sh,
+# tests/ha); Debian's packages, installed (make test runs as root).
+$(PG_AUTOCTL):
+	apt-get install -y --no-install-recommends $(PG_AUTO_FAILOVER_PACKAGES) \
+		|| (apt-get update -qq && apt-get install -y --no-install-recommends $(PG_AUTO_FAILOVER_PACKAGES))
+
+# make run-ha — PostgreSQL failover, a RabbitMQ cluster and Redis Sentinel on this machine, then `make run`
+#               on them (deploy/ha/run.sh, docs/high-availability.md); Ctrl-C stops it all.
+run-ha: $(BIN)/.installed $(PG_AUTOCTL)
+	deploy/ha/run.sh
+
+test: $(BIN)/.installed $(PROMTOOL) $(CHROMIUM) $(PG_AUTOCTL)
 	PROMTOOL=$(abspath $(PROMTOOL)) CHROMIUM=$(CHROMIUM) $(BIN)/pytest
 
 # make bench — every benchmark scenario against its baseline, one line each (bench/README.md)

@@ -9,12 +9,13 @@ deployment can swap this service in without changing its environment.
 import os
 import re
 from decimal import Decimal, InvalidOperation
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 LOCK_STRATEGIES = ("ticket", "event", "none")
 MESSAGE_FORMATS = ("raw", "envelope")
 QUEUE_TYPES = ("classic", "quorum")
 CONTRACT_SETS = ("readme", "ticketer")
+TARGET_SESSION_ATTRS = ("any", "read-write", "read-only", "primary", "standby", "prefer-standby")  # libpq's
 LOCAL_DATABASE_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/tickets"
 ONE_DAY_SECONDS = 86_400
 
@@ -33,7 +34,14 @@ def _env_bool(name, default):
 
 
 def npgsql_to_url(connection_string):
-    """Turn an Npgsql connection string (`Host=..;Port=..;Database=..`) into a URL."""
+    """Turn an Npgsql connection string (`Host=..;Port=..;Database=..`) into a URL.
+
+    `Host` may list several servers (`Host=a:5432,b:5433`; `Port` is the port of those
+    without one); they go into the URL's query, with `Target Session Attributes`, the way
+    SQLAlchemy hands libpq several hosts.
+
+    :raises ValueError: if `Target Session Attributes` is one libpq does not know.
+    """
     parts = {}
     for item in connection_string.split(";"):
         if "=" in item:
@@ -42,25 +50,76 @@ def npgsql_to_url(connection_string):
     user = parts.get("username") or parts.get("userid") or parts.get("user") or "postgres"
     password = parts.get("password")
     credentials = quote(user, safe="") + (":" + quote(password, safe="") if password else "")
-    host = parts.get("host") or parts.get("server") or "127.0.0.1"
+    hosts = [host.strip() for host in (parts.get("host") or parts.get("server") or "127.0.0.1").split(",")]
     port = parts.get("port", "5432")
+    endpoints = [host if re.search(r":\d+$", host) else f"{host}:{port}" for host in hosts if host]
     database = parts.get("database", "tickets")
-    return f"postgresql+psycopg2://{credentials}@{host}:{port}/{database}"
+    target = parts.get("targetsessionattributes", "").lower()
+    if target and target not in TARGET_SESSION_ATTRS:
+        raise ValueError(f"Target Session Attributes must be one of {', '.join(TARGET_SESSION_ATTRS)}, not {target!r}")
+    if len(endpoints) == 1 and not target:
+        return f"postgresql+psycopg2://{credentials}@{endpoints[0]}/{database}"
+    query = [f"host={endpoint}" for endpoint in endpoints] + ([f"target_session_attrs={target}"] if target else [])
+    return f"postgresql+psycopg2://{credentials}@/{database}?{'&'.join(query)}"
+
+
+def _stackexchange_parts(configuration):
+    """Split a StackExchange.Redis configuration into its endpoints and its options (names in lower case)."""
+    parts = [part.strip() for part in configuration.split(",") if part.strip()]
+    options = dict(part.split("=", 1) for part in parts if "=" in part)
+    return [part for part in parts if "=" not in part], {name.lower(): value for name, value in options.items()}
 
 
 def stackexchange_to_url(configuration):
     """Turn a StackExchange.Redis configuration (`host:port,password=..`) into a URL."""
-    endpoint, *options = [part.strip() for part in configuration.split(",")]
-    settings = dict(option.split("=", 1) for option in options if "=" in option)
+    endpoints, settings = _stackexchange_parts(configuration)
     password = settings.get("password")
     credentials = f":{quote(password, safe='')}@" if password else ""
     scheme = "rediss" if settings.get("ssl", "").lower() == "true" else "redis"
-    return f"{scheme}://{credentials}{endpoint}/0"
+    return f"{scheme}://{credentials}{endpoints[0]}/0"
+
+
+def stackexchange_sentinels(configuration):
+    """Return the Sentinel endpoints and master name of a StackExchange.Redis configuration with `serviceName=`.
+
+    Without `serviceName` its endpoints are Redis servers, not sentinels: ([], None).
+    """
+    endpoints, settings = _stackexchange_parts(configuration)
+    return (endpoints, settings["servicename"]) if settings.get("servicename") else ([], None)
+
+
+def redis_credentials(url):
+    """Return the username, password, database and TLS switch of a Redis URL, to give a master found by Sentinel."""
+    parts = urlsplit(url)
+    credentials = {"db": int(parts.path.strip("/") or 0)}
+    if parts.username:
+        credentials["username"] = unquote(parts.username)
+    if parts.password:
+        credentials["password"] = unquote(parts.password)
+    if parts.scheme == "rediss":
+        credentials["ssl"] = True
+    return credentials
+
+
+def _hosts_in_query(rest):
+    """Move libpq's host list (`user@h1:p1,h2:p2/db?..`) into the query (`user@/db?host=h1:p1&host=h2:p2&..`).
+
+    SQLAlchemy reads several hosts only from the query; a URL with one host is left as it is.
+    """
+    location, slash, tail = rest.partition("/")
+    credentials, at, hosts = location.rpartition("@")
+    if "," not in hosts:
+        return rest
+    path, _, query = tail.partition("?")
+    listed = "&".join(f"host={host}" for host in hosts.split(",") if host)
+    return f"{credentials}{at}{slash}{path}?{listed}" + (f"&{query}" if query else "")
 
 
 def _with_psycopg2(url):
     scheme, rest = url.split("://", 1)
-    return f"postgresql+psycopg2://{rest}" if scheme in ("postgres", "postgresql") else url
+    if scheme in ("postgres", "postgresql", "postgresql+psycopg2"):
+        return f"postgresql+psycopg2://{_hosts_in_query(rest)}"
+    return url
 
 
 def _database_url():
@@ -79,15 +138,49 @@ def _redis_url():
     return stackexchange_to_url(configuration) if configuration else "redis://127.0.0.1:6379/0"
 
 
+def _redis_sentinels():
+    """Return the sentinels (`host:port` each, port 26379 if none) and the master's name they watch, or ([], None)."""
+    listed = _env("REDIS_SENTINELS")
+    endpoints, master = [item.strip() for item in (listed or "").split(",") if item.strip()], None
+    configuration = _env("ConnectionStrings__Redis")
+    if not listed and not _env("REDIS_URL") and configuration:
+        endpoints, master = stackexchange_sentinels(configuration)
+    return [item if ":" in item else f"{item}:26379" for item in endpoints], _env("REDIS_SENTINEL_MASTER", master)
+
+
 def _rabbitmq_url():
     url = _env("RABBITMQ_URL")
     if url:
         return url
-    host = _env("RabbitMq__Host", "127.0.0.1")
+    # RabbitMq__Host may list a cluster's nodes, comma-separated, each `host` (port 5672) or `host:port`.
+    hosts = [host.strip() for host in _env("RabbitMq__Host", "127.0.0.1").split(",") if host.strip()]
     user = quote(_env("RabbitMq__Username", "guest"), safe="")
     password = quote(_env("RabbitMq__Password", "guest"), safe="")
     vhost = quote(_env("RabbitMq__VirtualHost", "/"), safe="")
-    return f"amqp://{user}:{password}@{host}:5672/{vhost}"
+    nodes = (host if re.search(r":\d+$", host) else f"{host}:5672" for host in hosts)
+    return ",".join(f"amqp://{user}:{password}@{node}/{vhost}" for node in nodes)
+
+
+def _check_sentinels(config):
+    for endpoint in config.REDIS_SENTINELS:
+        host, _, port = endpoint.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65_536:
+            raise ValueError(f"REDIS_SENTINELS must be host:port pairs separated by commas, not {endpoint!r}")
+    if config.REDIS_SENTINELS and not config.REDIS_SENTINEL_MASTER:
+        raise ValueError("REDIS_SENTINEL_MASTER must name the master the sentinels of REDIS_SENTINELS watch")
+
+
+def _check_sales(config):
+    try:
+        price = Decimal(config.DEFAULT_TICKET_PRICE)
+    except InvalidOperation:
+        price = None
+    if price is None or not price.is_finite() or price < 0:
+        raise ValueError(f"DEFAULT_TICKET_PRICE must be a decimal amount, not {config.DEFAULT_TICKET_PRICE!r}")
+    if not re.fullmatch(r"[A-Z]{3}", config.DEFAULT_CURRENCY):
+        raise ValueError(f"DEFAULT_CURRENCY must be an ISO 4217 code such as USD, not {config.DEFAULT_CURRENCY!r}")
+    if config.MAX_TICKETS_PER_CUSTOMER < 0:
+        raise ValueError("MAX_TICKETS_PER_CUSTOMER must be 0 (no limit) or more")
 
 
 def _check_retention(config):
@@ -112,6 +205,8 @@ class Config:
     DB_STATEMENT_TIMEOUT_MS = _env_int("DB_STATEMENT_TIMEOUT_MS", 60_000)
     DB_LOCK_TIMEOUT_MS = _env_int("DB_LOCK_TIMEOUT_MS", 2_000)
     REDIS_URL = _redis_url()
+    # With sentinels, the master is the one they name; REDIS_URL gives only its credentials and database.
+    REDIS_SENTINELS, REDIS_SENTINEL_MASTER = _redis_sentinels()
     REDIS_SOCKET_TIMEOUT_SECONDS = float(_env("REDIS_SOCKET_TIMEOUT_SECONDS", 0.5))
     LOCK_STRATEGY = _env("LOCK_STRATEGY", "ticket")
     LOCK_TTL_SECONDS = float(_env("LOCK_TTL_SECONDS", 10))
@@ -193,12 +288,19 @@ class Config:
 
     @property
     def RATELIMIT_STORAGE_URI(self):  # noqa: N802 - Flask-Limiter reads this key
+        if self.REDIS_SENTINELS:
+            return f"redis+sentinel://{','.join(self.REDIS_SENTINELS)}/{self.REDIS_SENTINEL_MASTER}"
         return self.REDIS_URL
 
     @property
     def RATELIMIT_STORAGE_OPTIONS(self):  # noqa: N802 - Flask-Limiter reads this key
         timeout = self.REDIS_SOCKET_TIMEOUT_SECONDS
-        return {"socket_timeout": timeout, "socket_connect_timeout": timeout}
+        options = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
+        if not self.REDIS_SENTINELS:
+            return options
+        # Counts live on the master alone; the sentinels get the timeouts but not the master's credentials.
+        sentinels = options | {"username": None, "password": None}
+        return options | redis_credentials(self.REDIS_URL) | {"use_replicas": False, "sentinel_kwargs": sentinels}
 
     def __init__(self):
         if self.LOCK_STRATEGY not in LOCK_STRATEGIES:
@@ -212,16 +314,8 @@ class Config:
         unknown = [name for name in self.MESSAGE_CONTRACTS if name not in CONTRACT_SETS]
         if unknown or not self.MESSAGE_CONTRACTS:
             raise ValueError(f"MESSAGE_CONTRACTS must name one or more of {', '.join(CONTRACT_SETS)}, not {unknown}")
-        try:
-            price = Decimal(self.DEFAULT_TICKET_PRICE)
-        except InvalidOperation:
-            price = None
-        if price is None or not price.is_finite() or price < 0:
-            raise ValueError(f"DEFAULT_TICKET_PRICE must be a decimal amount, not {self.DEFAULT_TICKET_PRICE!r}")
-        if not re.fullmatch(r"[A-Z]{3}", self.DEFAULT_CURRENCY):
-            raise ValueError(f"DEFAULT_CURRENCY must be an ISO 4217 code such as USD, not {self.DEFAULT_CURRENCY!r}")
-        if self.MAX_TICKETS_PER_CUSTOMER < 0:
-            raise ValueError("MAX_TICKETS_PER_CUSTOMER must be 0 (no limit) or more")
+        _check_sales(self)
+        _check_sentinels(self)
         _check_retention(self)
 
     @property

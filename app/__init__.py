@@ -19,6 +19,7 @@ from app.commands import register_commands
 from app.context import set_origin
 from app.errors import register_error_handlers
 from app.extensions import api, db, limiter, migrate, prometheus, redis_client
+from app.failover import follow_the_primary
 from app.logs import configure_logging
 from app.pool import ping_when_idle
 from app.tracing import instrument_app, instrument_libraries
@@ -50,6 +51,7 @@ def register_extensions(app):
     db.init_app(app)
     with app.app_context():
         ping_when_idle(db.engine, app.config["DB_PING_IDLE_SECONDS"])
+        follow_the_primary(db.engine)
     migrate.init_app(app, db, directory="migrations")
     redis_client.init_app(app)
     prometheus.init_app(app)

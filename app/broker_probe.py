@@ -11,6 +11,8 @@ import threading
 import pika
 from pika.exceptions import AMQPError, ChannelClosedByBroker
 
+from app.messaging.nodes import node_parameters
+
 CONNECTION_NAME = "ticket-service health"
 NOT_FOUND = 404
 
@@ -25,18 +27,16 @@ class BrokerProbe:
     off because a BlockingConnection services them only while it is called, and health
     checks may come minutes apart: the broker would drop the idle connection and every
     rare check would open a new one. A dead connection shows at its next use instead,
-    TCP_USER_TIMEOUT bounding the wait for an unanswered frame, and is replaced then.
+    TCP_USER_TIMEOUT bounding the wait for an unanswered frame, and is replaced then (by
+    one to another node, when the broker is a cluster whose node went away).
     """
 
     def __init__(self, url, timeout):
-        self.parameters = pika.URLParameters(url)
-        self.parameters.heartbeat = 0
-        self.parameters.connection_attempts = 1
-        self.parameters.socket_timeout = timeout
-        self.parameters.stack_timeout = timeout
-        self.parameters.blocked_connection_timeout = timeout
-        self.parameters.tcp_options = {"TCP_USER_TIMEOUT": int(timeout * 1000)}
-        self.parameters.client_properties = {"connection_name": CONNECTION_NAME}
+        self.parameters = node_parameters(
+            url, heartbeat=0, connection_attempts=1, socket_timeout=timeout, stack_timeout=timeout,
+            blocked_connection_timeout=timeout, tcp_options={"TCP_USER_TIMEOUT": int(timeout * 1000)},
+            client_properties={"connection_name": CONNECTION_NAME},
+        )
         self._lock = threading.Lock()
         self._connection = None
         self._channel = None

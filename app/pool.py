@@ -5,7 +5,7 @@ request, for connections that served another request a millisecond ago. Here a
 connection is pinged only when it has sat in the pool for `DB_PING_IDLE_SECONDS` or
 more. A database restart or failover takes longer than that, so connections it broke
 are pinged, found dead and replaced before use; one that broke while in use fails its
-request, which answers 503 with Retry-After, and is replaced.
+request, which answers 503 with Retry-After, and is replaced (see also `app.failover`).
 """
 
 import time

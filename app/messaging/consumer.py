@@ -6,8 +6,10 @@ on a worker thread. The worker takes up to `CONSUMER_BATCH` deliveries (waiting 
 in a savepoint of its own, and hands the verdicts back to the I/O thread, which settles
 them only then (the transaction has committed by that time): faulted and skipped
 messages are moved aside with confirms, retries are returned one by one, and the rest
-is acked with one `multiple` ack. A lost connection is retried with backoff; SIGTERM
-finishes the batch in hand and returns the rest to the queue.
+is acked with one `multiple` ack. A lost connection is retried with backoff, on any
+node of a cluster (`app.messaging.nodes`): what was not acked comes again, and the inbox
+drops what was applied already. SIGTERM finishes the batch in hand and returns the rest
+to the queue.
 """
 
 import functools
@@ -24,6 +26,7 @@ from app.errors import TicketServiceError
 from app.messaging.faults import Failure, error_headers, skipped_headers
 from app.messaging.handlers import HANDLERS
 from app.messaging.host import address
+from app.messaging.nodes import node_parameters
 from app.messaging.processing import Verdict, process_batch
 from app.messaging.topology import declare_consumer, error_queue, skipped_queue
 
@@ -33,14 +36,13 @@ MAX_BACKOFF_SECONDS = 30
 RETRY_DELAY_SECONDS = 1
 
 
-def connection_parameters(url):
-    """Return pika parameters for `url` with a heartbeat and bounded connection attempts."""
-    parameters = pika.URLParameters(url)
-    parameters.heartbeat = 30
-    parameters.blocked_connection_timeout = 60
-    parameters.connection_attempts = 1
-    parameters.socket_timeout = 5
-    return parameters
+def connection_parameters(url, name):
+    """Return pika parameters of every node of `url`, shuffled, each with a heartbeat and one connection attempt.
+
+    The connection is named `ticket-service {name}` in the broker's connection list.
+    """
+    return node_parameters(url, heartbeat=30, blocked_connection_timeout=60, connection_attempts=1,
+                           socket_timeout=5, client_properties={"connection_name": f"ticket-service {name}"})
 
 
 class Stopper:
@@ -64,13 +66,20 @@ class Stopper:
 
 
 def run_with_reconnect(work, stopper, name):
-    """Run `work()` until stopped, reconnecting with exponential backoff when it fails."""
+    """Run `work()` until stopped, reconnecting with exponential backoff when it fails.
+
+    The backoff grows while attempts fail in a row; a connection lost after it served a
+    while (longer than the longest backoff) is tried again a second later.
+    """
     backoff = 1
     while not stopper.is_set():
+        started = time.monotonic()
         try:
             work()
             backoff = 1
         except (AMQPError, OSError, TicketServiceError) as exc:
+            if time.monotonic() - started > MAX_BACKOFF_SECONDS:
+                backoff = 1
             log.warning("%s: connection lost (%s); reconnecting in %ss", name, exc.__class__.__name__, backoff)
             stopper.wait(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
@@ -92,7 +101,7 @@ class QueueConsumer:
 
     def _consume(self):
         config = self.app.config
-        connection = pika.BlockingConnection(connection_parameters(config["RABBITMQ_URL"]))
+        connection = pika.BlockingConnection(connection_parameters(config["RABBITMQ_URL"], self.queue))
         deliveries = queues.Queue()
         try:
             channel = connection.channel()

@@ -7,6 +7,8 @@ import sys
 from functools import cache
 from urllib.parse import quote, unquote, urlsplit
 
+from app.messaging.nodes import node_urls
+
 ASSEMBLY = "ticket-service"
 VERSION = "1.0.0.0"
 
@@ -36,9 +38,9 @@ def address(rabbitmq_url, name):
     """Return MassTransit's address of exchange or queue `name` on the broker of `rabbitmq_url`.
 
     `rabbitmq://host[:port]/[vhost/]name`: the port only when not 5672, the vhost only
-    when not `/`.
+    when not `/`; of a cluster's first node.
     """
-    url = urlsplit(rabbitmq_url)
+    url = urlsplit(node_urls(rabbitmq_url)[0])
     host = url.hostname or "localhost"
     port = f":{url.port}" if url.port and url.port != 5672 else ""
     vhost = unquote(url.path[1:]) if url.path not in ("", "/") else "/"

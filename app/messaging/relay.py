@@ -7,8 +7,9 @@ rows once the broker has committed it (`tx.commit-ok` comes after every message 
 routed and, for durable queues, written: one round trip confirms the batch, where
 pika's blocking channel would wait for a publisher confirm per message). A batch the
 broker did not commit stays for the next attempt, so an event may be sent twice after
-a crash, never lost; its `MessageId`, the same each time, lets consumers drop the
-copy. The relay sleeps on PostgreSQL's LISTEN/NOTIFY, waking at each commit.
+a crash or a node's loss (the relay reconnects to another node of a cluster), never
+lost; its `MessageId`, the same each time, lets consumers drop the copy. The relay
+sleeps on PostgreSQL's LISTEN/NOTIFY, waking at each commit.
 """
 
 import logging
@@ -20,7 +21,6 @@ import psycopg2
 from opentelemetry.trace import SpanKind
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
-from sqlalchemy.engine import make_url
 
 from app import metrics
 from app.extensions import db
@@ -109,15 +109,17 @@ class OutboxRelay:
         run_with_reconnect(self._relay, self.stopper, "relay")
 
     def _listen(self):
-        url = make_url(self.app.config["SQLALCHEMY_DATABASE_URI"]).set(drivername="postgresql")
-        listener = psycopg2.connect(url.render_as_string(hide_password=False))
+        # libpq's arguments as the engine's dialect makes them from the URL: with several hosts and
+        # target_session_attrs, the listener reaches the primary, as the engine's connections do.
+        arguments, keywords = db.engine.dialect.create_connect_args(db.engine.url)
+        listener = psycopg2.connect(*arguments, **keywords)
         listener.autocommit = True
         listener.cursor().execute("LISTEN outbox")
         return listener
 
     def _relay(self):
         config = self.app.config
-        connection = pika.BlockingConnection(connection_parameters(config["RABBITMQ_URL"]))
+        connection = pika.BlockingConnection(connection_parameters(config["RABBITMQ_URL"], "relay"))
         try:
             channel = connection.channel()
             declared = declare_published(channel, config["MESSAGE_NAMESPACE"])

@@ -43,6 +43,8 @@ TOOL_VARIABLES = {"PATH", "FLASK_APP", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFE
 CONTAINER_DEFAULTS = {
     "ConnectionStrings__DefaultConnection": "DATABASE_URL is set and wins",
     "ConnectionStrings__Redis": "REDIS_URL is set and wins",
+    "REDIS_SENTINELS": "unset: compose runs one Redis, not Sentinel (deploy/ha/redis.sh does, on one machine)",
+    "REDIS_SENTINEL_MASTER": "unset: read only with REDIS_SENTINELS",
     "RabbitMq__Host": "RABBITMQ_URL is set and wins",
     "RabbitMq__Username": "RABBITMQ_URL is set and wins",
     "RabbitMq__Password": "RABBITMQ_URL is set and wins",

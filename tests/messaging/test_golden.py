@@ -214,6 +214,7 @@ def test_newids_are_time_ordered_in_their_last_groups_and_unique_per_part():
     ("amqp://guest:guest@127.0.0.1:5672/%2F", "rabbitmq://127.0.0.1/hold-tickets"),
     ("amqp://guest:guest@rabbit:5673/tickets%20live", "rabbitmq://rabbit:5673/tickets%20live/hold-tickets"),
     ("amqp://rabbit", "rabbitmq://rabbit/hold-tickets"),
+    ("amqp://g:g@rabbit-1:5672/%2F, amqp://g:g@rabbit-2:5672/%2F", "rabbitmq://rabbit-1/hold-tickets"),
 ])
 def test_addresses_are_masstransits(url, expected):
     assert address(url, "hold-tickets") == expected
