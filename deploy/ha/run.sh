@@ -32,6 +32,7 @@ export_settings() {
 }
 
 trap stop_engines EXIT
+trap 'exit 130' INT TERM
 for engine in "${ENGINES[@]}"; do
     echo "starting $engine"
     settings=$("deploy/ha/$engine.sh" start)
