@@ -1,6 +1,6 @@
 """Configuration classes, read from the environment once at import.
 
-Every variable is documented in `.env.example` and the README. The original .NET
+Every variable is documented in `.env.example` and docs/configuration.md. The original .NET
 service's variable names (`ConnectionStrings__DefaultConnection`, `ConnectionStrings__Redis`,
 `RabbitMq__*`) are honoured when the Python names are not set, so an existing
 deployment can swap this service in without changing its environment.

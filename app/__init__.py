@@ -7,6 +7,7 @@ from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.api import docs, health, pages, tickets
+from app.api.errors import register_error_handlers
 from app.api.headers import correlation_id
 from app.api.routing import (
     CaseInsensitivePrefix,
@@ -17,7 +18,6 @@ from app.api.routing import (
 )
 from app.commands import register_commands
 from app.context import set_origin
-from app.errors import register_error_handlers
 from app.extensions import api, db, limiter, migrate, prometheus, redis_client
 from app.failover import follow_the_primary
 from app.logs import configure_logging

@@ -25,7 +25,7 @@ from flask import current_app
 
 from app import metrics
 from app.extensions import db, redis_client
-from app.tickets.transaction import after_commit, after_transaction, in_transaction
+from app.transaction import after_commit, after_transaction, in_transaction
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from sqlalchemy import text
 
 from app.context import current_correlation_id, current_message
 from app.extensions import db
-from app.tickets.transaction import after_transaction, before_commit, in_transaction, open_savepoints, rolled_back
 from app.tracing import inject_context
+from app.transaction import after_transaction, before_commit, in_transaction, open_savepoints, rolled_back
 
 INSERT_SQL = text(
     """

@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from app import metrics
 from app.extensions import db
-from app.tickets.transaction import transaction
+from app.transaction import transaction
 
 PRUNE_SQL = {
     "outbox_messages": text(

@@ -37,7 +37,7 @@ def hold_applier(dsn):
                 return
             cursor.execute(sql.HOLD_AVAILABLE, {
                 "event_id": event_id, "count": request["numberOfTickets"], "to_status": "Held",
-                "booking_id": booking_id, "keep_owner": False, "hold_seconds": 600.0,
+                "booking_id": booking_id, "customer_id": None, "keep_owner": False, "hold_seconds": 600.0,
                 "source": "consumer:hold-tickets", "correlation_id": booking_id})
             moved = cursor.fetchall()
             facts = {"booking_id": booking_id, "event_id": event_id, "ticket_ids": sorted(row[0] for row in moved),

@@ -1,6 +1,6 @@
 """The service's statements as SQLAlchemy sends them to psycopg2, for the bare baseline.
 
-Copied from app/tickets/holds.py, app/tickets/changes.py, app/outbox.py and inbox.py, and
+Copied from app/tickets/holds.py, app/tickets/moves.py, app/outbox.py and inbox.py, and
 `session.get(Ticket, id)` (picks ordered by id; the booking's advisory lock taken inside its
 current-hold query; a quantity hold in one statement when there are enough Available seats,
 else the current hold again, then the pick of Available then expired seats and the move).
@@ -125,11 +125,11 @@ def _service_statements():
 
     from app import outbox  # noqa: PLC0415
     from app.messaging import inbox  # noqa: PLC0415
-    from app.tickets import changes, holds  # noqa: PLC0415
+    from app.tickets import holds, moves  # noqa: PLC0415
 
     dialect = psycopg2.dialect()
     found = {}
-    for module in (holds, changes, outbox, inbox):
+    for module in (holds, moves, outbox, inbox):
         for name, value in vars(module).items():
             variants = value.items() if isinstance(value, dict) else [("", value)]
             for variant, statement in variants:

@@ -1,15 +1,9 @@
 """Shared fixtures: a fresh test database on the real PostgreSQL, migrated with Alembic."""
 
-import contextlib
 import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 
 import pytest
-import requests
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -21,7 +15,8 @@ from app import create_app
 from app.commands import drop_database
 from app.extensions import db
 from config import TestConfig
-from tests.databases import ROOT, fresh_app
+from tests.databases import fresh_app
+from tests.servers import running_gunicorn
 
 # One tracer provider for the test process, recording every span in memory.
 SPANS = InMemorySpanExporter()
@@ -92,10 +87,12 @@ def client(app):
 
 
 @pytest.fixture(autouse=True)
-def clean_tables(app):
-    """Empty every table after each test."""
+def clean_tables(request):
+    """Empty every table after each test that used the test database; pure tests never make one."""
     yield
-    with app.app_context(), db.engine.begin() as connection:
+    if "app" not in request.fixturenames:
+        return
+    with request.getfixturevalue("app").app_context(), db.engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {', '.join(TABLES)}"))
 
 
@@ -123,54 +120,6 @@ def make_tickets(client):
         return [body["ticketId"]] if quantity == 1 else [ticket["ticketId"] for ticket in body]
 
     return make
-
-
-def _serving(base_url):
-    try:
-        return requests.get(f"{base_url}/health/live", timeout=5).status_code == 200
-    except requests.RequestException:
-        return False
-
-
-def child_pids(pid):
-    """Return the pids of a process's children (a gunicorn master's workers), read from /proc."""
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as listing:
-            return [int(child) for child in listing.read().split()]
-    except OSError:
-        return []
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def running_gunicorn(database_url, workers=2, env=None):
-    """Run the API under gunicorn on a free port; yield its base URL and the process."""
-    port = _free_port()
-    environment = os.environ | {
-        "DATABASE_URL": database_url,
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-        "WEB_CONCURRENCY": str(workers),
-        "GUNICORN_ACCESS_LOG": "",
-    } | (env or {})
-    command = [sys.executable, "-m", "gunicorn", "--config", "deploy/gunicorn.conf.py", "wsgi:app"]
-    process = subprocess.Popen(command, cwd=ROOT, env=environment)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while not _serving(base_url) or len(child_pids(process.pid)) < workers:
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("gunicorn did not start")
-            time.sleep(0.1)
-        yield base_url, process
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @pytest.fixture

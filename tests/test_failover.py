@@ -8,7 +8,7 @@ from app import failover
 from app.errors import ServiceUnavailable, translate_database_error
 from app.extensions import db
 from app.messaging.processing import _connection_lost
-from app.tickets.transaction import transaction
+from app.transaction import transaction
 
 WRITE = text("UPDATE tickets SET status = status WHERE false")
 

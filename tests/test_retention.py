@@ -11,7 +11,7 @@ import config
 from app.extensions import db
 from app.messaging import inbox
 from app.retention import PRUNE_SQL, prune_messages, prune_table
-from app.tickets.transaction import transaction
+from app.transaction import transaction
 
 DAY = 86_400
 RETENTION = {"outbox_retention_seconds": 7 * DAY, "inbox_retention_seconds": 14 * DAY}

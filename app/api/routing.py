@@ -44,7 +44,7 @@ def ticket_id_schema(_converter):
 
 def event_id_schema(_converter):
     """Document an `event_id` path parameter."""
-    return {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_EVENT_ID}
+    return {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_EVENT_ID, "example": 1}
 
 
 class CaseInsensitivePrefix:

@@ -11,7 +11,8 @@ MAX_TICKET_IDS = 1_000
 STATUSES = [status.value for status in TicketStatus]
 
 EventId = fields.Integer(
-    strict=True, required=True, validate=validate.Range(min=1, max=MAX_EVENT_ID), data_key="eventId"
+    strict=True, required=True, validate=validate.Range(min=1, max=MAX_EVENT_ID), data_key="eventId",
+    metadata={"example": 1},
 )
 
 

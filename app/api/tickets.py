@@ -108,9 +108,9 @@ class Tickets(MethodView):
         if body["quantity"] == 1:
             location = url_for("tickets.TicketById", ticket_id=tickets[0].id)
             return tickets[0], 201, {"Location": location}
-        return Response(
-            schemas.TicketSchema(many=True).dumps(tickets), 201, mimetype="application/json"
-        )
+        answer = current_app.json.response(schemas.TicketSchema(many=True).dump(tickets))
+        answer.status_code = 201
+        return answer
 
 
 @blp.route("/bulk")

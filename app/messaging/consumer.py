@@ -1,4 +1,4 @@
-"""The consumer runtime: one pika connection, one queue, messages handled in batches.
+"""A queue consumer: one pika connection, one queue, messages handled in batches.
 
 The I/O loop stays on the main thread, so heartbeats go on while messages are handled
 on a worker thread. The worker takes up to `CONSUMER_BATCH` deliveries (waiting at most
@@ -15,74 +15,23 @@ to the queue.
 import functools
 import logging
 import queue as queues
-import signal
 import threading
 import time
 
 import pika
 from pika.exceptions import AMQPError
 
-from app.errors import TicketServiceError
 from app.messaging.faults import Failure, error_headers, skipped_headers
 from app.messaging.handlers import HANDLERS
 from app.messaging.host import address
-from app.messaging.nodes import node_parameters
+from app.messaging.nodes import connection_parameters
 from app.messaging.processing import Verdict, process_batch
 from app.messaging.topology import declare_consumer, error_queue, skipped_queue
+from app.runtime import Stopper, run_with_reconnect
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF_SECONDS = 30
 RETRY_DELAY_SECONDS = 1
-
-
-def connection_parameters(url, name):
-    """Return pika parameters of every node of `url`, shuffled, each with a heartbeat and one connection attempt.
-
-    The connection is named `ticket-service {name}` in the broker's connection list.
-    """
-    return node_parameters(url, heartbeat=30, blocked_connection_timeout=60, connection_attempts=1,
-                           socket_timeout=5, client_properties={"connection_name": f"ticket-service {name}"})
-
-
-class Stopper:
-    """A stop flag set by SIGTERM or SIGINT."""
-
-    def __init__(self):
-        self.event = threading.Event()
-
-    def install(self):
-        """Set the flag on SIGTERM and SIGINT."""
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: self.event.set())
-
-    def is_set(self):
-        """Tell whether a stop was asked for."""
-        return self.event.is_set()
-
-    def wait(self, seconds):
-        """Sleep up to `seconds`, less if a stop is asked for."""
-        return self.event.wait(seconds)
-
-
-def run_with_reconnect(work, stopper, name):
-    """Run `work()` until stopped, reconnecting with exponential backoff when it fails.
-
-    The backoff grows while attempts fail in a row; a connection lost after it served a
-    while (longer than the longest backoff) is tried again a second later.
-    """
-    backoff = 1
-    while not stopper.is_set():
-        started = time.monotonic()
-        try:
-            work()
-            backoff = 1
-        except (AMQPError, OSError, TicketServiceError) as exc:
-            if time.monotonic() - started > MAX_BACKOFF_SECONDS:
-                backoff = 1
-            log.warning("%s: connection lost (%s); reconnecting in %ss", name, exc.__class__.__name__, backoff)
-            stopper.wait(backoff)
-            backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
 
 
 class QueueConsumer:

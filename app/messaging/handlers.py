@@ -45,7 +45,7 @@ def _create_seats(request):
     try:
         layout = parse_layout(request["layout"])
     except InvalidRequest as exc:
-        raise InvalidRequest(f"Invalid layout: {(exc.errors or {}).get('json', exc.message)}") from exc
+        raise InvalidRequest(f"Invalid layout: {exc.fields or exc.message}") from exc
     count, seats = request["number_of_tickets"], seat_count(layout)
     if count not in (None, seats):
         raise InvalidRequest(f"numberOfTickets is {count} but the layout has {seats} seats.")

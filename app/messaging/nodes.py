@@ -27,3 +27,12 @@ def node_parameters(rabbitmq_url, **settings):
             setattr(node, name, value)
         parameters.append(node)
     return parameters
+
+
+def connection_parameters(url, name):
+    """Return pika parameters of every node of `url`, shuffled, each with a heartbeat and one connection attempt.
+
+    The connection is named `ticket-service {name}` in the broker's connection list.
+    """
+    return node_parameters(url, heartbeat=30, blocked_connection_timeout=60, connection_attempts=1,
+                           socket_timeout=5, client_properties={"connection_name": f"ticket-service {name}"})

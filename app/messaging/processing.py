@@ -29,8 +29,8 @@ from app.messaging.faults import FAULTED, Failure
 from app.messaging.handlers import HANDLERS, REFUSALS
 from app.messaging.wire import as_uuid, unwrap
 from app.tickets.events import Happened
-from app.tickets.transaction import transaction
 from app.tracing import extract_context, tracer
+from app.transaction import transaction
 
 log = logging.getLogger(__name__)
 

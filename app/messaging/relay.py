@@ -24,11 +24,12 @@ from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 
 from app import metrics
 from app.extensions import db
-from app.messaging.consumer import Stopper, connection_parameters, run_with_reconnect
+from app.messaging.nodes import connection_parameters
 from app.messaging.outbound import wire_messages
 from app.messaging.topology import declare_exchange, declare_published
-from app.tickets.transaction import transaction
+from app.runtime import Stopper, run_with_reconnect
 from app.tracing import extract_context, inject_context, tracer
+from app.transaction import transaction
 
 log = logging.getLogger(__name__)
 

@@ -34,8 +34,8 @@ from sqlalchemy import text
 from app.errors import HoldUnavailable
 from app.extensions import db
 from app.models import TicketStatus
-from app.tickets.changes import move_tickets
-from app.tickets.transaction import transaction
+from app.tickets.moves import move_tickets
+from app.transaction import transaction
 
 CANDIDATES = 64  # blocks tried from one snapshot
 SEARCHES = 4  # snapshots taken before giving up on a busy event

@@ -1,7 +1,6 @@
 """`flask tickets ...`: the hold sweeper, which also prunes old outbox and inbox rows."""
 
 import logging
-import signal
 import time
 
 import click
@@ -11,6 +10,7 @@ from flask.cli import AppGroup
 from app.errors import TicketServiceError
 from app.metrics import serve_process_metrics
 from app.retention import prune_messages
+from app.runtime import Stopper
 from app.tickets.expiry import release_expired_holds
 from app.tracing import configure_tracing
 
@@ -25,18 +25,17 @@ def sweep_holds_command(once):
     configure_tracing("sweeper")
     config = current_app.config
     serve_process_metrics(config["METRICS_PORT"])
-    stopping = []
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stopping.append(True))
+    stopper = Stopper()
+    stopper.install()
     next_prune = time.monotonic()
-    while not stopping:
+    while not stopper.is_set():
         sweep_pass(batch_size=config["SWEEP_BATCH_SIZE"], once=once)
         if time.monotonic() >= next_prune:
-            prune_pass(config, once=once, stop=lambda: bool(stopping))
+            prune_pass(config, once=once, stop=stopper.is_set)
             next_prune = time.monotonic() + config["RETENTION_INTERVAL_SECONDS"]
         if once:
             return
-        time.sleep(config["SWEEP_INTERVAL_SECONDS"])
+        stopper.wait(config["SWEEP_INTERVAL_SECONDS"])
 
 
 def sweep_pass(*, batch_size, once):

@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models import Ticket
 from app.tickets import idempotency, layouts
 from app.tickets.locking import event_keys, redis_locks
-from app.tickets.transaction import transaction
+from app.transaction import transaction
 
 INSERT_SQL = text(
     "INSERT INTO tickets (event_id) SELECT :event_id FROM generate_series(1, :quantity) RETURNING *"
@@ -21,7 +21,7 @@ def _check_quantity(quantity, limit_key, hint=""):
     limit = current_app.config[limit_key]
     if quantity > limit:
         message = f"quantity must be at most {limit:,} here{hint}."
-        raise InvalidRequest(message, errors={"json": {"quantity": [message]}})
+        raise InvalidRequest(message, fields={"quantity": [message]})
 
 
 def _statement_seconds():

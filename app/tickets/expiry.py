@@ -15,9 +15,9 @@ from app import metrics, outbox
 from app.context import origin
 from app.extensions import db
 from app.models import TicketStatus
-from app.tickets.changes import move_tickets
 from app.tickets.events import Happened
-from app.tickets.transaction import transaction
+from app.tickets.moves import move_tickets
+from app.transaction import transaction
 
 EXPIRED_SQL = text(
     """

@@ -18,10 +18,10 @@ from app.errors import CustomerLimitReached, HoldUnavailable, InvalidRequest
 from app.extensions import db
 from app.models import TicketStatus
 from app.tickets import blocks, layouts
-from app.tickets.changes import hold_available, lock_tickets, move_tickets
 from app.tickets.events import Happened
 from app.tickets.locking import keys_for, redis_locks
-from app.tickets.transaction import transaction
+from app.tickets.moves import hold_available, lock_tickets, move_tickets
+from app.transaction import transaction
 
 BOOKING = PG_UUID(as_uuid=True)
 
@@ -92,7 +92,7 @@ def _hold_seconds(hold_seconds):
         return config["HOLD_DEFAULT_SECONDS"]
     if not 1 <= hold_seconds <= config["HOLD_MAX_SECONDS"]:
         message = f"holdSeconds must be from 1 to {config['HOLD_MAX_SECONDS']}."
-        raise InvalidRequest(message, errors={"json": {"holdSeconds": [message]}})
+        raise InvalidRequest(message, fields={"holdSeconds": [message]})
     return hold_seconds
 
 
@@ -104,19 +104,19 @@ def _check_request(event_id, number_of_tickets, ticket_ids, category, adjacent):
     """
     if (number_of_tickets is None) == (not ticket_ids):
         message = "Give exactly one of numberOfTickets or ticketIds."
-        raise InvalidRequest(message, errors={"json": {"_schema": [message]}})
+        raise InvalidRequest(message, fields={"_schema": [message]})
     if not (category or adjacent):
         return
     if ticket_ids:
         message = "category and adjacent choose seats for numberOfTickets; given ticketIds are held as they are."
-        raise InvalidRequest(message, errors={"json": {"_schema": [message]}})
+        raise InvalidRequest(message, fields={"_schema": [message]})
     settings = layouts.settings_of(event_id)
     if settings is None:
         message = f"Event {event_id} has no seat layout: category and adjacent need one."
-        raise InvalidRequest(message, errors={"json": {"_schema": [message]}})
+        raise InvalidRequest(message, fields={"_schema": [message]})
     if category is not None and category not in settings.categories:
         message = f"Event {event_id} has no category {category}; it has {', '.join(sorted(settings.categories))}."
-        raise InvalidRequest(message, errors={"json": {"category": [message]}})
+        raise InvalidRequest(message, fields={"category": [message]})
 
 
 def _current_hold(event_id, booking_id, customer_id=None):
@@ -184,7 +184,7 @@ def _check_given(event_id, booking_id, ticket_ids):
     if foreign:
         raise InvalidRequest(
             f"Tickets {', '.join(foreign)} do not belong to event {event_id}.",
-            errors={"json": {"ticketIds": ["Every ticket must belong to eventId."]}},
+            fields={"ticketIds": ["Every ticket must belong to eventId."]},
         )
     taken = [t for t in tickets.values() if not t.is_free_for(booking_id)]
     if taken:

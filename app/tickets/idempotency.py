@@ -41,10 +41,7 @@ def claim(*, key, scope, request):
         return None
     stored = db.session.execute(STORED_SQL, params).one()
     if stored.fingerprint != digest:
-        raise IdempotencyKeyReused(
-            "This Idempotency-Key was already used with a different request body.",
-            errors={"headers": {"Idempotency-Key": ["Already used with a different request."]}},
-        )
+        raise IdempotencyKeyReused("This Idempotency-Key was already used with a different request body.")
     return stored.result
 
 

@@ -26,7 +26,7 @@ from app.errors import Conflict, InvalidRequest, NotFound
 from app.extensions import db
 from app.models import EventSettings
 from app.tickets.locking import event_keys, redis_locks
-from app.tickets.transaction import transaction
+from app.transaction import transaction
 
 LABEL = validate.Length(min=1, max=32)
 MAX_PRICE = 10**10  # tickets.price is numeric(12, 2)
@@ -175,7 +175,7 @@ def parse_layout(document):
     try:
         layout = LayoutSchema().load(document)
     except ma.ValidationError as exc:
-        raise InvalidRequest("The layout is invalid; errors says where.", errors={"json": exc.messages}) from exc
+        raise InvalidRequest("The layout is invalid; errors says where.", fields=exc.messages) from exc
     return checked_layout(layout)
 
 
@@ -188,7 +188,7 @@ def checked_layout(layout):
     seats = seat_count(layout)
     if seats > limit:
         message = f"A layout has at most {limit:,} seats here; this one has {seats:,}."
-        raise InvalidRequest(message, errors={"json": {"sections": [message]}})
+        raise InvalidRequest(message, fields={"sections": [message]})
     return layout | {"currency": layout["currency"] or current_app.config["DEFAULT_CURRENCY"]}
 
 

@@ -5,10 +5,10 @@ from dataclasses import dataclass
 
 from app import metrics, outbox
 from app.models import TicketStatus
-from app.tickets.changes import lock_tickets, move_tickets
 from app.tickets.events import Happened
 from app.tickets.locking import keys_for, redis_locks
-from app.tickets.transaction import transaction
+from app.tickets.moves import lock_tickets, move_tickets
+from app.transaction import transaction
 
 RELEASABLE = {TicketStatus.HELD, TicketStatus.RESERVED}
 

@@ -11,10 +11,11 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from app import cache
 from app.errors import Conflict, NotFound, PreconditionFailed, TicketNotDeletable
 from app.extensions import db
-from app.tickets.changes import lock_tickets, move_tickets
+from app.models import TicketStatus
 from app.tickets.lifecycle import DELETABLE, check_transition
 from app.tickets.locking import keys_for, redis_locks
-from app.tickets.transaction import transaction
+from app.tickets.moves import lock_tickets, move_tickets
+from app.transaction import transaction
 
 DELETE_SQL = text("DELETE FROM tickets WHERE id = :id").bindparams(
     bindparam("id", type_=PG_UUID(as_uuid=True))
@@ -26,8 +27,8 @@ class StatusChange:
     """The outcome of a status change."""
 
     ticket_id: UUID
-    status: str
-    previous_status: str
+    status: TicketStatus
+    previous_status: TicketStatus
     updated_at: datetime
 
 

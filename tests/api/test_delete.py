@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.api.conftest import BASE, MISSING_ID, assert_error, walk_to
+from tests.api.helpers import BASE, MISSING_ID, assert_error, walk_to
 
 
 @pytest.fixture
@@ -16,26 +16,26 @@ def ticket_at(client, make_tickets, event_id):
 
 
 @pytest.mark.parametrize("status", ["Available", "Cancelled"])
-def test_delete_removes_an_available_or_cancelled_ticket(client, database, ticket_at, status):
+def test_delete_removes_an_available_or_cancelled_ticket(client, tables, ticket_at, status):
     ticket_id = ticket_at(status)
 
     response = client.delete(f"{BASE}/{ticket_id}")
 
     assert response.status_code == 204
     assert response.get_data() == b""
-    assert database.ticket(ticket_id) is None
+    assert tables.ticket(ticket_id) is None
     assert_error(client.get(f"{BASE}/{ticket_id}"), 404)
 
 
 @pytest.mark.parametrize("status", ["Held", "Reserved", "Sold"])
-def test_delete_keeps_a_customers_seat(client, database, ticket_at, status):
+def test_delete_keeps_a_customers_seat(client, tables, ticket_at, status):
     ticket_id = ticket_at(status)
-    before = database.state()
+    before = tables.state()
 
     response = client.delete(f"{BASE}/{ticket_id}")
 
     assert_error(response, 409, status)
-    assert database.state() == before
+    assert tables.state() == before
 
 
 def test_delete_unknown_ticket_is_404(client):
@@ -50,19 +50,19 @@ def test_delete_twice_is_404_the_second_time(client, ticket_at):
 
 
 @pytest.mark.parametrize("if_match", ['"0"', '"2"', 'W/"5"', '"x"'])
-def test_delete_with_another_version_in_if_match_is_412(client, database, ticket_at, if_match):
+def test_delete_with_another_version_in_if_match_is_412(client, tables, ticket_at, if_match):
     ticket_id = ticket_at("Cancelled")  # version 1
-    before = database.state()
+    before = tables.state()
 
     response = client.delete(f"{BASE}/{ticket_id}", headers={"If-Match": if_match})
 
     assert_error(response, 412)
-    assert database.state() == before
+    assert tables.state() == before
 
 
 @pytest.mark.parametrize("if_match", ['"1"', 'W/"1"', "*"])
-def test_delete_with_matching_if_match_proceeds(client, database, ticket_at, if_match):
+def test_delete_with_matching_if_match_proceeds(client, tables, ticket_at, if_match):
     ticket_id = ticket_at("Cancelled")
 
     assert client.delete(f"{BASE}/{ticket_id}", headers={"If-Match": if_match}).status_code == 204
-    assert database.ticket(ticket_id) is None
+    assert tables.ticket(ticket_id) is None

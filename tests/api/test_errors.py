@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from tests.api.conftest import BASE, MISSING_ID, assert_error
+from tests.api.helpers import BASE, MISSING_ID, assert_error
 
 MAX_EVENT_ID = 2**63 - 1
 BOOKING = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
@@ -29,9 +29,9 @@ def existing(make_tickets, event_id):
 
 
 @pytest.fixture
-def send(client, database, existing, event_id):
+def send(client, tables, existing, event_id):
     """Send a request to an endpoint and check afterwards that the database did not change."""
-    before = database.state()
+    before = tables.state()
 
     def request(endpoint, body=None, mutate=None, **options):
         method, path, valid = ENDPOINTS[endpoint]
@@ -43,7 +43,7 @@ def send(client, database, existing, event_id):
         return client.open(path, method=method, json=body, **options)
 
     yield request
-    assert database.state() == before
+    assert tables.state() == before
 
 
 @pytest.mark.parametrize("endpoint", WITH_EVENT)
@@ -109,13 +109,13 @@ def test_unknown_fields_are_refused_by_name(send, endpoint):
 
 
 @pytest.mark.parametrize("endpoint", ["create", "bulk"])
-def test_largest_event_id_is_accepted(client, database, endpoint):
+def test_largest_event_id_is_accepted(client, tables, endpoint):
     method, path, valid = ENDPOINTS[endpoint]
 
     response = client.open(BASE + path, method=method, json=valid(MAX_EVENT_ID, None))
 
     assert response.status_code == 201, response.get_json()
-    assert database.count("tickets", event_id=MAX_EVENT_ID) == 2
+    assert tables.count("tickets", event_id=MAX_EVENT_ID) == 2
 
 
 RAW_BODIES = {
@@ -159,14 +159,14 @@ TICKET_PATHS = [("GET", "/{}"), ("GET", "/{}/history"), ("PATCH", "/{}/status"),
 
 @pytest.mark.parametrize(("method", "path"), TICKET_PATHS)
 @pytest.mark.parametrize("ticket_id", MALFORMED_UUIDS)
-def test_malformed_ticket_id_in_path_is_422(client, database, existing, method, path, ticket_id):
-    before = database.state()
+def test_malformed_ticket_id_in_path_is_422(client, tables, existing, method, path, ticket_id):
+    before = tables.state()
 
     response = client.open(BASE + path.format(ticket_id), method=method, json={"status": "Cancelled"})
 
     body = assert_error(response, 422, ticket_id, "UUID")
     assert "ticketId" in body["errors"]["path"]
-    assert database.state() == before
+    assert tables.state() == before
 
 
 BAD_EVENT_IDS = [
@@ -223,22 +223,22 @@ def test_idempotency_key_that_is_not_printable_ascii_is_refused(send, endpoint, 
 
 @pytest.mark.parametrize("method", ["PATCH", "DELETE"])
 @pytest.mark.parametrize("if_match", ['"\xb2"', "\xb2", 'W/"\u0661"', '"0\x00"'])
-def test_if_match_that_is_not_a_version_is_412(client, database, existing, method, if_match):
-    before = database.state()
+def test_if_match_that_is_not_a_version_is_412(client, tables, existing, method, if_match):
+    before = tables.state()
     path = f"{BASE}/{existing}/status" if method == "PATCH" else f"{BASE}/{existing}"
 
     response = client.open(path, method=method, json={"status": "Cancelled"}, headers={"If-Match": if_match})
 
     assert_error(response, 412)
-    assert database.state() == before
+    assert tables.state() == before
 
 
 @pytest.mark.parametrize("correlation_id", ["a\x00b", "bell\x07", "caf\xe9"])
-def test_correlation_id_that_is_not_printable_ascii_is_replaced(client, database, existing, correlation_id):
+def test_correlation_id_that_is_not_printable_ascii_is_replaced(client, tables, existing, correlation_id):
     response = client.patch(f"{BASE}/{existing}/status", json={"status": "Cancelled"},
                             headers={"X-Correlation-ID": correlation_id})
 
     assert response.status_code == 200, response.get_json()
     replaced = response.headers["X-Correlation-ID"]
     assert uuid.UUID(replaced)
-    assert database.count("ticket_status_changes", correlation_id=replaced) == 1
+    assert tables.count("ticket_status_changes", correlation_id=replaced) == 1

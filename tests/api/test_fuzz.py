@@ -28,7 +28,7 @@ from schemathesis.checks import (
 from schemathesis.core.failures import FailureGroup
 from schemathesis.generation.hypothesis.builder import HypothesisTestConfig, HypothesisTestMode, create_test
 
-from tests.api.conftest import BASE
+from tests.api.helpers import BASE
 
 CHECKS = [
     not_a_server_error,

@@ -7,8 +7,8 @@ import time
 import pytest
 import requests
 
-from tests.api.conftest import BASE
-from tests.conftest import child_pids, running_gunicorn
+from tests.api.helpers import BASE
+from tests.servers import child_pids, running_gunicorn
 
 MB = 1024 * 1024
 STREAMED = 100_000
@@ -16,7 +16,7 @@ RSS_BUDGET = 50 * MB
 
 
 @pytest.mark.slow
-def test_bulk_creates_a_million_tickets(client, database, event_id):
+def test_bulk_creates_a_million_tickets(client, tables, event_id):
     started = time.perf_counter()
     response = client.post(f"{BASE}/bulk", json={"eventId": event_id, "quantity": 1_000_000})
     seconds = time.perf_counter() - started
@@ -24,7 +24,7 @@ def test_bulk_creates_a_million_tickets(client, database, event_id):
     print(f"\nPOST /bulk of 1,000,000 tickets: {seconds:.1f} s")
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["ticketsCreated"] == 1_000_000
-    assert database.count("tickets", event_id=event_id) == 1_000_000
+    assert tables.count("tickets", event_id=event_id) == 1_000_000
 
 
 def memory_of(pid):

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.api.conftest import BASE
+from tests.api.helpers import BASE
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 # What each operation can answer besides success, as the clients of the API must know it.

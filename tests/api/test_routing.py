@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.api.conftest import BASE, walk_to
+from tests.api.helpers import BASE, walk_to
 
 PREFIXES = ["/api/ticket", "/API/TICKET", "/api/tIcKeT"]
 
@@ -36,14 +36,14 @@ def test_any_case_routes_like_the_canonical_path(client, make_tickets, event_id,
 
 
 @pytest.mark.parametrize("prefix", PREFIXES)
-def test_reserve_routes_in_any_case(client, database, make_tickets, event_id, prefix):
+def test_reserve_routes_in_any_case(client, tables, make_tickets, event_id, prefix):
     [ticket_id] = make_tickets(event_id)
 
     response = client.post(f"{prefix}/reserve", json={"eventId": event_id, "ticketIds": [ticket_id]})
 
     assert response.status_code == 200
     assert response.get_json() is True
-    assert database.ticket(ticket_id).status == "Reserved"
+    assert tables.ticket(ticket_id).status == "Reserved"
 
 
 @pytest.mark.parametrize("path", ["/api/ticket", "/api/Ticket", "/api/ticket/", "/API/Ticket"])
@@ -57,18 +57,18 @@ def test_bare_prefix_reaches_the_collection_without_redirect(client, make_ticket
 
 
 @pytest.mark.parametrize("path", ["/api/ticket", "/api/Ticket", "/api/ticket/bulk", "/Api/Ticket/bulk"])
-def test_creation_routes_in_any_case(client, database, event_id, path):
+def test_creation_routes_in_any_case(client, tables, event_id, path):
     response = client.post(path, json={"eventId": event_id, "quantity": 2})
 
     assert response.status_code == 201, response.get_json()
-    assert database.count("tickets", event_id=event_id) == 2
+    assert tables.count("tickets", event_id=event_id) == 2
 
 
-def test_delete_routes_in_lowercase(client, database, make_tickets, event_id):
+def test_delete_routes_in_lowercase(client, tables, make_tickets, event_id):
     [ticket_id] = make_tickets(event_id)
 
     assert client.delete(f"/api/ticket/{ticket_id}").status_code == 204
-    assert database.ticket(ticket_id) is None
+    assert tables.ticket(ticket_id) is None
 
 
 @pytest.mark.parametrize("path", ["/api/tickets", "/api/ticketing/", "/api/ticket-x/bulk"])
@@ -92,7 +92,7 @@ README_PATCH = """{
   }"""
 
 
-def test_original_readme_curl_examples(client, database):
+def test_original_readme_curl_examples(client, tables):
     headers = {"Content-Type": "application/json"}
 
     bulk = client.post("/api/ticket/bulk", data=README_BULK, headers=headers)
@@ -115,8 +115,8 @@ def test_original_readme_curl_examples(client, database):
     assert sold.status_code == 200
     body = sold.get_json()
     assert (body["ticketId"], body["status"], body["previousStatus"]) == (first, "Sold", "Reserved")
-    assert database.count("tickets", event_id=1, status="Reserved") == 1
-    assert database.count("tickets", event_id=1, status="Sold") == 1
+    assert tables.count("tickets", event_id=1, status="Reserved") == 1
+    assert tables.count("tickets", event_id=1, status="Sold") == 1
 
 
 def test_readme_reserve_example_ids_answer_false_when_they_do_not_exist(client, make_tickets):

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.api.conftest import (
+from tests.api.helpers import (
     ALLOWED,
     BASE,
     MISSING_ID,
@@ -43,9 +43,9 @@ def ticket_at(client, make_tickets, event_id):
 
 
 @pytest.mark.parametrize(("current", "target"), ALLOWED_PAIRS)
-def test_allowed_transition_bumps_version_and_leaves_one_audit_row(client, database, ticket_at, current, target):
+def test_allowed_transition_bumps_version_and_leaves_one_audit_row(client, tables, ticket_at, current, target):
     ticket_id = ticket_at(current)
-    before = database.ticket(ticket_id)
+    before = tables.ticket(ticket_id)
     changes_before = history(client, ticket_id)
 
     response = patch_status(client, ticket_id, target)
@@ -54,7 +54,7 @@ def test_allowed_transition_bumps_version_and_leaves_one_audit_row(client, datab
     body = response.get_json()
     assert set(body) >= STATUS_CHANGE_KEYS
     assert (body["ticketId"], body["status"], body["previousStatus"]) == (ticket_id, target, current)
-    after = database.ticket(ticket_id)
+    after = tables.ticket(ticket_id)
     assert (after.status, after.version) == (target, before.version + 1)
     assert datetime.fromisoformat(body["updatedAt"]) == after.updated_at
     changes = history(client, ticket_id)
@@ -63,9 +63,9 @@ def test_allowed_transition_bumps_version_and_leaves_one_audit_row(client, datab
 
 
 @pytest.mark.parametrize(("current", "target"), SAME_PAIRS)
-def test_same_status_is_a_no_op(client, database, ticket_at, current, target):
+def test_same_status_is_a_no_op(client, tables, ticket_at, current, target):
     ticket_id = ticket_at(current)
-    before = database.ticket(ticket_id)
+    before = tables.ticket(ticket_id)
     changes_before = history(client, ticket_id)
 
     response = patch_status(client, ticket_id, target)
@@ -74,40 +74,40 @@ def test_same_status_is_a_no_op(client, database, ticket_at, current, target):
     body = response.get_json()
     assert (body["ticketId"], body["status"], body["previousStatus"]) == (ticket_id, current, current)
     assert datetime.fromisoformat(body["updatedAt"]) == before.updated_at
-    assert database.ticket(ticket_id) == before
+    assert tables.ticket(ticket_id) == before
     assert history(client, ticket_id) == changes_before
 
 
 @pytest.mark.parametrize(("current", "target"), FORBIDDEN_PAIRS)
-def test_forbidden_transition_is_409_naming_both_states(client, database, ticket_at, current, target):
+def test_forbidden_transition_is_409_naming_both_states(client, tables, ticket_at, current, target):
     ticket_id = ticket_at(current)
-    before = database.state()
+    before = tables.state()
 
     response = patch_status(client, ticket_id, target)
 
     assert_error(response, 409, current, target)
-    assert database.state() == before
+    assert tables.state() == before
 
 
 @pytest.mark.parametrize("status", ["Unknown", "held", "AVAILABLE", "", " Sold"])
-def test_unknown_status_is_422_listing_the_allowed_ones(client, database, ticket_at, status):
+def test_unknown_status_is_422_listing_the_allowed_ones(client, tables, ticket_at, status):
     ticket_id = ticket_at("Available")
-    before = database.state()
+    before = tables.state()
 
     body = assert_error(patch_status(client, ticket_id, status), 422)
 
     [message] = body["errors"]["json"]["status"]
     assert all(allowed in message for allowed in STATUSES)
-    assert database.state() == before
+    assert tables.state() == before
 
 
 @pytest.mark.parametrize("body", [{}, {"status": None}, {"status": 1}, {"status": ["Held"]}, {"state": "Held"}])
-def test_status_body_must_name_a_status(client, database, ticket_at, body):
+def test_status_body_must_name_a_status(client, tables, ticket_at, body):
     ticket_id = ticket_at("Available")
-    before = database.state()
+    before = tables.state()
 
     assert_error(client.patch(f"{BASE}/{ticket_id}/status", json=body), 422)
-    assert database.state() == before
+    assert tables.state() == before
 
 
 def test_patch_unknown_ticket_is_404(client):
@@ -132,24 +132,24 @@ def test_hold_through_patch_sets_owner_and_default_deadline(client, app, ticket_
 
 
 @pytest.mark.parametrize("if_match", ['"0"', 'W/"0"', "0", "*"])
-def test_patch_with_matching_if_match_proceeds(client, database, ticket_at, if_match):
+def test_patch_with_matching_if_match_proceeds(client, tables, ticket_at, if_match):
     ticket_id = ticket_at("Available")
 
     response = patch_status(client, ticket_id, "Reserved", headers={"If-Match": if_match})
 
     assert response.status_code == 200, response.get_json()
-    assert database.ticket(ticket_id).version == 1
+    assert tables.ticket(ticket_id).version == 1
 
 
 @pytest.mark.parametrize("if_match", ['"1"', '"7"', 'W/"1"', '"abc"', '""'])
-def test_patch_with_another_version_in_if_match_is_412(client, database, ticket_at, if_match):
+def test_patch_with_another_version_in_if_match_is_412(client, tables, ticket_at, if_match):
     ticket_id = ticket_at("Available")
-    before = database.state()
+    before = tables.state()
 
     response = patch_status(client, ticket_id, "Reserved", headers={"If-Match": if_match})
 
     assert_error(response, 412)
-    assert database.state() == before
+    assert tables.state() == before
 
 
 def test_etag_of_a_read_guards_the_next_change(client, ticket_at):

@@ -5,7 +5,7 @@ from collections import Counter
 
 import requests
 
-from tests.api.conftest import ALLOWED, BASE, STATUSES, assert_http_error
+from tests.api.helpers import ALLOWED, BASE, STATUSES, assert_http_error
 
 THREADS = 16
 ROUNDS = 3

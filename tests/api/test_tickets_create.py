@@ -5,7 +5,7 @@ import threading
 import pytest
 import requests
 
-from tests.api.conftest import (
+from tests.api.helpers import (
     BASE,
     TICKET_KEYS,
     assert_error,
@@ -28,7 +28,7 @@ def assert_new_ticket(ticket, event_id):
     assert ticket["createdAt"] and ticket["updatedAt"]
 
 
-def test_create_one_answers_the_ticket_and_its_location(database, client, event_id):
+def test_create_one_answers_the_ticket_and_its_location(tables, client, event_id):
     response = create(client, event_id, 1)
 
     assert response.status_code == 201
@@ -38,11 +38,11 @@ def test_create_one_answers_the_ticket_and_its_location(database, client, event_
     location = response.headers["Location"]
     assert location.endswith(f"/api/Ticket/{ticket['ticketId']}")
     assert client.get(location).get_json() == ticket
-    assert database.count("tickets", event_id=event_id) == 1
+    assert tables.count("tickets", event_id=event_id) == 1
 
 
 @pytest.mark.parametrize("quantity", [2, 17, 1000])
-def test_create_many_answers_an_array(database, client, event_id, quantity):
+def test_create_many_answers_an_array(tables, client, event_id, quantity):
     response = create(client, event_id, quantity)
 
     assert response.status_code == 201
@@ -53,29 +53,29 @@ def test_create_many_answers_an_array(database, client, event_id, quantity):
     assert len({ticket["ticketId"] for ticket in tickets}) == quantity
     for ticket in tickets:
         assert_new_ticket(ticket, event_id)
-    assert database.count("tickets", event_id=event_id) == quantity
+    assert tables.count("tickets", event_id=event_id) == quantity
 
 
-def test_create_more_than_a_thousand_points_to_bulk(database, client, event_id):
+def test_create_more_than_a_thousand_points_to_bulk(tables, client, event_id):
     response = create(client, event_id, 1001)
 
     body = assert_error(response, 422, "/bulk")
     assert "quantity" in body["errors"]["json"]
-    assert database.count("tickets") == 0
+    assert tables.count("tickets") == 0
 
 
 @pytest.mark.parametrize("path", ["/", "/bulk"])
 @pytest.mark.parametrize("quantity", [0, -1])
-def test_quantity_must_be_positive(database, client, event_id, path, quantity):
+def test_quantity_must_be_positive(tables, client, event_id, path, quantity):
     response = create(client, event_id, quantity, path)
 
     body = assert_error(response, 422)
     assert "quantity" in body["errors"]["json"]
-    assert database.count("tickets") == 0
+    assert tables.count("tickets") == 0
 
 
 @pytest.mark.parametrize("quantity", [1, 250, 5000])
-def test_bulk_create_answers_a_count(database, client, event_id, quantity):
+def test_bulk_create_answers_a_count(tables, client, event_id, quantity):
     response = create(client, event_id, quantity, "/bulk")
 
     assert response.status_code == 201
@@ -84,64 +84,64 @@ def test_bulk_create_answers_a_count(database, client, event_id, quantity):
         "ticketsCreated": quantity,
         "message": f"Successfully created {quantity} tickets for event {event_id}",
     }
-    assert database.count("tickets", event_id=event_id) == quantity
-    assert database.count("tickets", event_id=event_id, status="Available", version=0) == quantity
+    assert tables.count("tickets", event_id=event_id) == quantity
+    assert tables.count("tickets", event_id=event_id, status="Available", version=0) == quantity
 
 
-def test_bulk_create_refuses_more_than_its_limit(database, client, event_id, app):
+def test_bulk_create_refuses_more_than_its_limit(tables, client, event_id, app):
     limit = app.config["BULK_MAX_TICKETS"]
 
     response = create(client, event_id, limit + 1, "/bulk")
 
     body = assert_error(response, 422, f"{limit:,}")
     assert "quantity" in body["errors"]["json"]
-    assert database.count("tickets") == 0
+    assert tables.count("tickets") == 0
 
 
 @pytest.mark.parametrize("quantity", [1, 3])
-def test_create_retry_with_same_key_returns_the_first_answer(database, client, event_id, quantity):
+def test_create_retry_with_same_key_returns_the_first_answer(tables, client, event_id, quantity):
     first = create(client, event_id, quantity, key="order-42")
     second = create(client, event_id, quantity, key="order-42")
 
     assert first.status_code == second.status_code == 201
     assert second.get_json() == first.get_json()
     assert second.headers.get("Location") == first.headers.get("Location")
-    assert database.count("tickets", event_id=event_id) == quantity
-    assert database.count("idempotency_keys") == 1
+    assert tables.count("tickets", event_id=event_id) == quantity
+    assert tables.count("idempotency_keys") == 1
 
 
-def test_bulk_retry_with_same_key_returns_the_first_answer(database, client, event_id):
+def test_bulk_retry_with_same_key_returns_the_first_answer(tables, client, event_id):
     first = create(client, event_id, 40, "/bulk", key="bulk-7")
     second = create(client, event_id, 40, "/bulk", key="bulk-7")
 
     assert first.status_code == second.status_code == 201
     assert second.get_json() == first.get_json()
-    assert database.count("tickets", event_id=event_id) == 40
+    assert tables.count("tickets", event_id=event_id) == 40
 
 
 @pytest.mark.parametrize("path", ["/", "/bulk"])
 @pytest.mark.parametrize("other", [{"quantity": 3}, {"event": 1}])
-def test_same_key_with_another_body_is_refused(database, client, event_id, path, other):
+def test_same_key_with_another_body_is_refused(tables, client, event_id, path, other):
     assert create(client, event_id, 2, path, key="reused").status_code == 201
-    before = database.state()
+    before = tables.state()
 
     response = create(client, event_id + other.get("event", 0), other.get("quantity", 2), path, key="reused")
 
     assert_error(response, 422, "Idempotency-Key")
-    assert database.state() == before
+    assert tables.state() == before
 
 
 @pytest.mark.parametrize("key", ["", "   ", "k" * 256])
-def test_unusable_idempotency_key_is_refused(database, client, event_id, key):
+def test_unusable_idempotency_key_is_refused(tables, client, event_id, key):
     response = client.post(f"{BASE}/", json={"eventId": event_id, "quantity": 1}, headers={"Idempotency-Key": key})
 
     body = assert_error(response, 422, "Idempotency-Key")
     assert "Idempotency-Key" in body["errors"]["headers"]
-    assert database.count("tickets") == 0
+    assert tables.count("tickets") == 0
 
 
 @pytest.mark.parametrize("quantity", [1, 3])
-def test_retry_after_the_tickets_were_deleted_is_a_conflict(database, client, event_id, quantity):
+def test_retry_after_the_tickets_were_deleted_is_a_conflict(tables, client, event_id, quantity):
     first = create(client, event_id, quantity, key="gone")
     body = first.get_json()
     deleted = body["ticketId"] if quantity == 1 else body[0]["ticketId"]
@@ -150,15 +150,15 @@ def test_retry_after_the_tickets_were_deleted_is_a_conflict(database, client, ev
     response = create(client, event_id, quantity, key="gone")
 
     assert_error(response, 409, "Idempotency-Key")
-    assert database.count("tickets", event_id=event_id) == quantity - 1
+    assert tables.count("tickets", event_id=event_id) == quantity - 1
 
 
-def test_different_keys_create_separately(database, client, event_id):
+def test_different_keys_create_separately(tables, client, event_id):
     first = create(client, event_id, 2, key="a")
     second = create(client, event_id, 2, key="b")
 
     assert {t["ticketId"] for t in first.get_json()}.isdisjoint(t["ticketId"] for t in second.get_json())
-    assert database.count("tickets", event_id=event_id) == 4
+    assert tables.count("tickets", event_id=event_id) == 4
 
 
 def send_together(count, send):
@@ -179,7 +179,7 @@ def send_together(count, send):
 
 
 @pytest.mark.parametrize(("path", "quantity"), [("/", 5), ("/bulk", 300)])
-def test_concurrent_requests_with_one_key_create_one_set(database, live_server, event_id, path, quantity):
+def test_concurrent_requests_with_one_key_create_one_set(tables, live_server, event_id, path, quantity):
     body = {"eventId": event_id, "quantity": quantity}
     headers = {"Idempotency-Key": f"race-{event_id}"}
 
@@ -189,5 +189,5 @@ def test_concurrent_requests_with_one_key_create_one_set(database, live_server, 
 
     assert [answer.status_code for answer in answers] == [201] * 8, [a.text for a in answers]
     assert len({answer.text for answer in answers}) == 1
-    assert database.count("tickets", event_id=event_id) == quantity
-    assert database.count("idempotency_keys") == 1
+    assert tables.count("tickets", event_id=event_id) == quantity
+    assert tables.count("idempotency_keys") == 1

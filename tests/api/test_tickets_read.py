@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from tests.api.conftest import (
+from tests.api.helpers import (
     BASE,
     HISTORY_KEYS,
     MISSING_ID,
@@ -219,11 +219,11 @@ def test_event_stream_refuses_bad_query(client, event_id, query, field):
     assert field in body["errors"]["query"]
 
 
-def test_summary_counts_each_status_and_expired_holds_as_available(client, make_tickets, event_id, database):
+def test_summary_counts_each_status_and_expired_holds_as_available(client, make_tickets, event_id, tables):
     tickets = make_tickets(event_id, 7)
     for ticket_id, status in zip(tickets, STATUSES + ("Held",), strict=False):
         walk_to(client, ticket_id, status)
-    database.expire_hold(tickets[5])
+    tables.expire_hold(tickets[5])
 
     response = client.get(f"{BASE}/event/{event_id}/summary")
 

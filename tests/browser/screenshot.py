@@ -18,8 +18,8 @@ from app.extensions import db
 from config import TestConfig
 from tests.browser.chromium import Chromium, chromium_executable
 from tests.browser.seating import hold, layout_seats, put_layout, reserve, seat_map, set_status, ticket_ids
-from tests.conftest import running_gunicorn
 from tests.databases import ROOT, fresh_app
+from tests.servers import running_gunicorn
 
 EVENT_ID = 2026
 LAYOUT = {

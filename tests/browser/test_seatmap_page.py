@@ -3,7 +3,7 @@
 import re
 
 from tests.browser.seating import hold, layout_seats, put_layout, seat_map, ticket_ids
-from tests.conftest import running_gunicorn
+from tests.servers import running_gunicorn
 
 LAYOUT = {
     "currency": "EUR",

@@ -5,8 +5,8 @@ import time
 import pytest
 import requests
 
-from tests.conftest import running_gunicorn
 from tests.faults.services import postgres_stopped
+from tests.servers import running_gunicorn
 
 pytestmark = pytest.mark.faults
 

@@ -8,8 +8,8 @@ import requests
 from sqlalchemy import text
 
 from app.extensions import db
-from tests.conftest import running_gunicorn
 from tests.faults.services import redis_stopped
+from tests.servers import running_gunicorn
 
 pytestmark = pytest.mark.faults
 TICKETS = 120

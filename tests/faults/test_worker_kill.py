@@ -11,7 +11,7 @@ import requests
 from sqlalchemy import text
 
 from app.extensions import db
-from tests.conftest import child_pids, running_gunicorn
+from tests.servers import child_pids, running_gunicorn
 
 pytestmark = pytest.mark.faults
 

@@ -10,7 +10,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 
-from tests.conftest import ROOT
+from tests.databases import ROOT
 
 SCRIPT = os.path.join(ROOT, "deploy", "ha", "rabbitmq.sh")
 HOST = "127.0.0.1"

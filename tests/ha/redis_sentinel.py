@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import redis
 
-from tests.conftest import ROOT
+from tests.databases import ROOT
 
 SCRIPT = os.path.join(ROOT, "deploy", "ha", "redis.sh")
 HOST = "127.0.0.1"

@@ -21,11 +21,12 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from tests.conftest import ROOT, running_gunicorn
+from tests.databases import ROOT
 from tests.ha.hold_load import CLIENT_TIMEOUT, Load
 from tests.ha.postgres_formation import SCRIPT
 from tests.messaging.broker import Broker, temporary_vhost
 from tests.messaging.processes import Fleet
+from tests.servers import running_gunicorn
 
 NAMESPACE = "Ticketer.Contracts"
 SEATS = 5_000

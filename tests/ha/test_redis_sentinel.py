@@ -23,8 +23,8 @@ from sqlalchemy import text
 import config
 from app import metrics
 from app.extensions import db
-from tests.conftest import running_gunicorn
 from tests.ha.redis_sentinel import SCRIPT
+from tests.servers import running_gunicorn
 
 SEATS = 600
 QUANTITY_BUYERS = 4

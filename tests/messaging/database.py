@@ -8,7 +8,7 @@ from sqlalchemy import text
 from app import outbox
 from app.extensions import db
 from app.tickets.events import Happened
-from app.tickets.transaction import transaction
+from app.transaction import transaction
 
 
 class Database:

@@ -10,8 +10,8 @@ import requests
 
 from app.broker_probe import CONNECTION_NAME, close_probes, probe_for
 from app.messaging.contracts import CONSUMED
-from tests.conftest import running_gunicorn
 from tests.messaging.database import eventually
+from tests.servers import running_gunicorn
 
 BURST = 200
 DEAD_URL = "127.0.0.1:1"

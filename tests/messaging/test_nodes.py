@@ -5,8 +5,8 @@ import time
 import pytest
 
 import config
-from app.messaging.consumer import connection_parameters, run_with_reconnect
-from app.messaging.nodes import node_parameters, node_urls
+from app.messaging.nodes import connection_parameters, node_parameters, node_urls
+from app.runtime import run_with_reconnect
 
 CLUSTER = "amqp://g:g@127.0.0.1:5681/%2F, amqp://g:g@127.0.0.1:5682/%2F,amqp://g:g@127.0.0.1:5683/%2F,"
 

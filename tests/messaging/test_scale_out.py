@@ -9,9 +9,9 @@ from collections import Counter
 
 import requests
 
-from tests.conftest import running_gunicorn
 from tests.messaging.database import eventually
 from tests.messaging.messages import new_id, raw
+from tests.servers import running_gunicorn
 
 TICKETS = 150
 HTTP_BUYERS = 40

@@ -4,7 +4,7 @@ import uuid
 
 from app.cache import TOMBSTONE, invalidate_after_transaction, summary_key, ticket_key
 from app.extensions import db, redis_client
-from app.tickets.transaction import AFTER_TRANSACTION, transaction
+from app.transaction import AFTER_TRANSACTION, transaction
 
 
 def test_a_change_is_seen_at_once_by_the_next_read(app, client, event_id, make_tickets):

@@ -10,7 +10,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 import app.metrics  # noqa: F401 - registers the product metrics in the default registry
-from tests.conftest import ROOT
+from tests.databases import ROOT
 
 DASHBOARD = os.path.join(ROOT, "deploy", "grafana-dashboard.json")
 METRIC_NAME = re.compile(r"\b(?:ticket|flask)_[a-zA-Z0-9_]*")

@@ -5,7 +5,8 @@ import subprocess
 
 import requests
 
-from tests.conftest import ROOT, running_gunicorn
+from tests.databases import ROOT
+from tests.servers import running_gunicorn
 
 REQUESTS = 60
 

@@ -144,7 +144,7 @@ def json_lines_of(logger_name):
 
 
 def test_log_lines_are_json_with_the_correlation_and_trace_ids(namespaced_app, event_id):
-    with json_lines_of("app.tickets.changes") as lines:
+    with json_lines_of("app.tickets.moves") as lines:
         hold_by_http(namespaced_app, event_id, "corr-log-1")
     moved = [line for line in lines if "-> Held" in line["message"]]
     assert len(moved) == 1, lines
@@ -160,7 +160,7 @@ def test_without_recorded_spans_a_request_still_carries_its_callers_trace(make_a
     client.post("/api/Ticket/bulk", json={"eventId": event_id, "quantity": 2})
     caller = uuid.uuid4().hex
     body = {"eventId": event_id, "bookingId": str(uuid.uuid4()), "numberOfTickets": 1}
-    with json_lines_of("app.tickets.changes") as lines:
+    with json_lines_of("app.tickets.moves") as lines:
         assert client.post("/api/Ticket/hold", json=body,
                            headers={"traceparent": f"00-{caller}-{uuid.uuid4().hex[:16]}-01"}).status_code == 200
         assert client.post("/api/Ticket/hold", json=body | {"bookingId": str(uuid.uuid4())}).status_code == 200

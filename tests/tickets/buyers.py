@@ -14,7 +14,7 @@ from app import create_app
 from app.errors import Conflict
 from app.tickets.holds import hold_tickets
 from config import TestConfig
-from tests.conftest import running_gunicorn
+from tests.servers import running_gunicorn
 
 BARRIER_TIMEOUT = 120
 THREAD_BUYERS = 20

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from app.extensions import db
-from app.tickets.changes import HOLD_AVAILABLE_SQL
+from app.tickets.moves import HOLD_AVAILABLE_SQL
 
 
 def hold(client, event_id, booking_id=None, **fields):

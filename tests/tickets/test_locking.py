@@ -10,7 +10,7 @@ from sqlalchemy import text
 from app import metrics
 from app.extensions import db, redis_client
 from app.tickets.locking import event_key, redis_locks, ticket_key
-from app.tickets.transaction import transaction
+from app.transaction import transaction
 
 DEAD_REDIS = "redis://127.0.0.1:1/0"
 

@@ -11,7 +11,7 @@ from app.cache import TOMBSTONE_MS, free_key
 from app.errors import HoldUnavailable
 from app.extensions import db, redis_client
 from app.tickets.holds import hold_tickets
-from app.tickets.transaction import transaction
+from app.transaction import transaction
 
 
 @contextlib.contextmanager

@@ -29,7 +29,7 @@ class LockedTicket:
 
     id: UUID
     event_id: int
-    status: str
+    status: TicketStatus
     booking_id: UUID | None
     held_until: datetime | None
     version: int
@@ -38,9 +38,9 @@ class LockedTicket:
 
     def is_free_for(self, booking_id):
         """Tell whether `booking_id` may take this ticket: Available, expired, or its own hold."""
-        if self.status == "Available":
+        if self.status == TicketStatus.AVAILABLE:
             return True
-        if self.status != "Held":
+        if self.status != TicketStatus.HELD:
             return False
         return self.hold_expired or (booking_id is not None and self.booking_id == booking_id)
 
@@ -123,7 +123,7 @@ class MovedTicket:
     """What `move_tickets` changed on one ticket."""
 
     event_id: int
-    from_status: str
+    from_status: TicketStatus
     held_until: datetime | None
     updated_at: datetime
     category: str | None = None
@@ -156,7 +156,7 @@ def hold_available(*, event_id, count, booking_id, hold_seconds, category=None, 
     statement = HOLD_AVAILABLE_SQL
     if category is not None:
         statement, params["category"] = HOLD_CATEGORY_SQL, category
-    return _move(statement, params, to_status="Held", booking_id=booking_id, hold_seconds=hold_seconds,
+    return _move(statement, params, to_status=TicketStatus.HELD, booking_id=booking_id, hold_seconds=hold_seconds,
                  customer_id=customer_id)
 
 
