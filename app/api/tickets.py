@@ -34,6 +34,16 @@ blp = TicketBlueprint(
     description="Tickets of events: creation, lifecycle, reservation (also at /api/ticket).",
 )
 blp.before_request(require_token)
+
+PATH_NAMES = {"ticketId": "ticket_id", "eventId": "event_id"}
+
+
+@blp.url_value_preprocessor
+def snake_case_path_values(_endpoint, values):
+    """Hand the path's camelCase values (`ticketId`, `eventId`, as the docs name them) to the views in snake case."""
+    for name, python_name in PATH_NAMES.items():
+        if values and name in values:
+            values[python_name] = values.pop(name)
 ERRORS = {
     400: "The body is not valid JSON.",
     401: "API_TOKENS is set and the request has no valid bearer token.",
@@ -106,7 +116,7 @@ class Tickets(MethodView):
             event_id=body["event_id"], quantity=body["quantity"], idempotency_key=idempotency_key()
         )
         if body["quantity"] == 1:
-            location = url_for("tickets.TicketById", ticket_id=tickets[0].id)
+            location = url_for("tickets.TicketById", ticketId=tickets[0].id)
             return tickets[0], 201, {"Location": location}
         answer = current_app.json.response(schemas.TicketSchema(many=True).dump(tickets))
         answer.status_code = 201
@@ -134,7 +144,7 @@ class BulkTickets(MethodView):
         }
 
 
-@blp.route("/<ticket_id:ticket_id>")
+@blp.route("/<ticket_id:ticketId>")
 class TicketById(MethodView):
     """One ticket."""
 
@@ -153,7 +163,7 @@ class TicketById(MethodView):
         status.delete_ticket(ticket_id=ticket_id, expected_version=expected_version())
 
 
-@blp.route("/<ticket_id:ticket_id>/status")
+@blp.route("/<ticket_id:ticketId>/status")
 class TicketStatus(MethodView):
     """A ticket's status."""
 
@@ -171,7 +181,7 @@ class TicketStatus(MethodView):
         )
 
 
-@blp.route("/<ticket_id:ticket_id>/history")
+@blp.route("/<ticket_id:ticketId>/history")
 class TicketHistory(MethodView):
     """A ticket's audit trail."""
 
@@ -182,7 +192,7 @@ class TicketHistory(MethodView):
         return queries.ticket_history(ticket_id)
 
 
-@blp.route("/event/<event_id:event_id>")
+@blp.route("/event/<event_id:eventId>")
 class EventTickets(MethodView):
     """Every ticket of an event."""
 
@@ -199,7 +209,7 @@ class EventTickets(MethodView):
         return Response(stream_with_context(chunks), mimetype="application/json")
 
 
-@blp.route("/event/<event_id:event_id>/summary")
+@blp.route("/event/<event_id:eventId>/summary")
 class EventSummary(MethodView):
     """Counts of an event's tickets."""
 
@@ -210,7 +220,7 @@ class EventSummary(MethodView):
         return queries.event_summary(event_id)
 
 
-@blp.route("/event/<event_id:event_id>/layout")
+@blp.route("/event/<event_id:eventId>/layout")
 class EventLayout(MethodView):
     """A seated event's layout: sections, rows, seats and price categories."""
 
@@ -233,7 +243,7 @@ class EventLayout(MethodView):
         return answer
 
 
-@blp.route("/event/<event_id:event_id>/seatmap")
+@blp.route("/event/<event_id:eventId>/seatmap")
 class EventSeatMap(MethodView):
     """A seated event's seats and their status."""
 

@@ -12,12 +12,12 @@ EXPECTED_ERRORS = {
     ("get", "/"): {"422"},
     ("post", "/"): {"422"},
     ("post", "/bulk"): {"422"},
-    ("get", "/{ticket_id}"): {"404", "422"},
-    ("delete", "/{ticket_id}"): {"404", "409", "412", "422"},
-    ("patch", "/{ticket_id}/status"): {"404", "409", "412", "422"},
-    ("get", "/{ticket_id}/history"): {"404", "422"},
-    ("get", "/event/{event_id}"): {"422"},
-    ("get", "/event/{event_id}/summary"): {"422"},
+    ("get", "/{ticketId}"): {"404", "422"},
+    ("delete", "/{ticketId}"): {"404", "409", "412", "422"},
+    ("patch", "/{ticketId}/status"): {"404", "409", "412", "422"},
+    ("get", "/{ticketId}/history"): {"404", "422"},
+    ("get", "/event/{eventId}"): {"422"},
+    ("get", "/event/{eventId}/summary"): {"422"},
     ("post", "/reserve"): {"404", "422"},
     ("post", "/release"): {"404", "422"},
     ("post", "/hold"): {"409", "422"},
@@ -82,8 +82,8 @@ def test_error_schema_is_flask_smorests_shape(spec):
 
 
 def test_path_parameters_are_typed(spec):
-    ticket = spec["paths"][f"{BASE}/{{ticket_id}}"]["parameters"][0]
-    event = spec["paths"][f"{BASE}/event/{{event_id}}"]["parameters"][0]
+    ticket = spec["paths"][f"{BASE}/{{ticketId}}"]["parameters"][0]
+    event = spec["paths"][f"{BASE}/event/{{eventId}}"]["parameters"][0]
 
     assert ticket["schema"] == {"type": "string", "format": "uuid"}
     assert event["schema"]["type"] == "integer"
