@@ -28,16 +28,19 @@ def child_pids(pid):
         return []
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def free_ports(count, host="127.0.0.1"):
+    """Return `count` distinct ports free on `host` now."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind((host, 0))
+        return [sock.getsockname()[1] for sock in sockets]
 
 
 @contextlib.contextmanager
 def running_gunicorn(database_url, workers=2, env=None):
     """Run the API under gunicorn on a free port; yield its base URL and the process."""
-    port = _free_port()
+    port = free_ports(1)[0]
     environment = os.environ | {
         "DATABASE_URL": database_url,
         "PORT": str(port),

@@ -5,26 +5,17 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from dataclasses import dataclass
 
 from tests.databases import ROOT
+from tests.servers import free_ports
 
 SCRIPT = os.path.join(ROOT, "deploy", "ha", "rabbitmq.sh")
 HOST = "127.0.0.1"
 NODES = 3
 SCRIPT_SECONDS = 120
-
-
-def free_ports(count):
-    """Return `count` distinct ports free on the loopback address now."""
-    with contextlib.ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in sockets:
-            sock.bind((HOST, 0))
-        return [sock.getsockname()[1] for sock in sockets]
 
 
 @dataclass(frozen=True)

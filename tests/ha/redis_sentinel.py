@@ -3,7 +3,6 @@
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -11,19 +10,11 @@ from dataclasses import dataclass
 import redis
 
 from tests.databases import ROOT
+from tests.servers import free_ports
 
 SCRIPT = os.path.join(ROOT, "deploy", "ha", "redis.sh")
 HOST = "127.0.0.1"
 MASTER_NAME = "tickets"
-
-
-def free_ports(count):
-    """Return `count` distinct ports free on the loopback address now."""
-    with contextlib.ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in sockets:
-            sock.bind((HOST, 0))
-        return [sock.getsockname()[1] for sock in sockets]
 
 
 @dataclass

@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, text
 from tests.databases import ROOT
 from tests.ha.hold_load import CLIENT_TIMEOUT, Load
 from tests.ha.postgres_formation import SCRIPT
-from tests.messaging.broker import Broker, temporary_vhost
+from tests.messaging.broker import Broker, consumer_count, temporary_vhost
 from tests.messaging.processes import Fleet
 from tests.servers import running_gunicorn
 
@@ -71,14 +71,7 @@ def _ready_count(amqp_url, database_url):
                     return connection.scalar(LISTENING_RELAYS)
             finally:
                 engine.dispose()
-        connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
-        try:
-            return connection.channel().queue_declare(role, passive=True).method.consumer_count
-        except pika.exceptions.ChannelClosedByBroker:
-            return 0
-        finally:
-            if connection.is_open:
-                connection.close()
+        return consumer_count(pika.URLParameters(amqp_url), role)
 
     return ready_count
 

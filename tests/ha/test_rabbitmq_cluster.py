@@ -24,7 +24,7 @@ from pika.exceptions import AMQPError
 from app.broker_probe import CONNECTION_NAME, BrokerProbe
 from app.messaging.nodes import node_parameters
 from tests.ha.rabbitmq_cluster import free_ports
-from tests.messaging.broker import Broker
+from tests.messaging.broker import Broker, consumer_count
 from tests.messaging.database import Database, eventually
 from tests.messaging.messages import new_id, raw
 from tests.messaging.processes import Fleet
@@ -111,14 +111,7 @@ def ready_count(cluster, database):
     def count(role):
         if role == "relay":
             return database.listening_relays()
-        connection = pika.BlockingConnection(node_parameters(url))
-        try:
-            return connection.channel().queue_declare(role, passive=True).method.consumer_count
-        except pika.exceptions.ChannelClosedByBroker:
-            return 0
-        finally:
-            if connection.is_open:
-                connection.close()
+        return consumer_count(node_parameters(url), role)
 
     return count
 

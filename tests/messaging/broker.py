@@ -142,3 +142,18 @@ class Broker:
             elif properties.message_id == message_id:
                 return Received(method.exchange, properties, body)
         return None
+
+
+def consumer_count(parameters, queue):
+    """Return how many consumers `queue` has, 0 when it does not exist or the broker cannot be reached."""
+    try:
+        connection = pika.BlockingConnection(parameters)
+    except AMQPConnectionError:
+        return 0  # the broker is restarting (another run's outage test)
+    try:
+        return connection.channel().queue_declare(queue, passive=True).method.consumer_count
+    except ChannelClosedByBroker:
+        return 0
+    finally:
+        if connection.is_open:
+            connection.close()

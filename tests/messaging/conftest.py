@@ -5,7 +5,7 @@ import os
 import pika
 import pytest
 
-from tests.messaging.broker import BROKER, Broker, temporary_vhost
+from tests.messaging.broker import BROKER, Broker, consumer_count, temporary_vhost
 from tests.messaging.database import Database
 from tests.messaging.messages import LAYOUT
 from tests.messaging.processes import QUEUES, Fleet
@@ -52,17 +52,7 @@ def fleet(app, database_url, amqp_url, namespace, database, tmp_path_factory):
     def ready_count(role):
         if role == "relay":
             return database.listening_relays()
-        try:
-            connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
-        except pika.exceptions.AMQPConnectionError:
-            return 0  # the broker is restarting (another run's outage test): keep waiting
-        try:
-            return connection.channel().queue_declare(role, passive=True).method.consumer_count
-        except pika.exceptions.ChannelClosedByBroker:
-            return 0
-        finally:
-            if connection.is_open:
-                connection.close()
+        return consumer_count(pika.URLParameters(amqp_url), role)
 
     processes = Fleet(env, tmp_path_factory.mktemp("processes"), ready_count)
     yield processes
