@@ -10,6 +10,7 @@
     │   └── Busy                       409  a lock could not be had in time: retry
     ├── PreconditionFailed             412  If-Match names another version
     ├── InvalidRequest                 422  well-formed but unacceptable input
+    │   ├── TooManyToCreate            422  more than one creation makes: create in bulk
     │   └── IdempotencyKeyReused       422  same key, other body
     └── ServiceUnavailable             503  a dependency is down: retry
 
@@ -98,6 +99,10 @@ class InvalidRequest(TicketServiceError):
     def __init__(self, message, fields=None):
         super().__init__(message)
         self.fields = fields
+
+
+class TooManyToCreate(InvalidRequest):
+    """More tickets asked for in one creation than it makes; bulk creation makes more."""
 
 
 class IdempotencyKeyReused(InvalidRequest):

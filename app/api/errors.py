@@ -14,7 +14,13 @@ from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
-from app.errors import IdempotencyKeyReused, InvalidRequest, TicketServiceError, translate_database_error
+from app.errors import (
+    IdempotencyKeyReused,
+    InvalidRequest,
+    TicketServiceError,
+    TooManyToCreate,
+    translate_database_error,
+)
 from app.extensions import limiter
 
 log = logging.getLogger(__name__)
@@ -52,9 +58,16 @@ def _errors_of(error):
     return error.errors
 
 
+def _message_of(error):
+    """Return a domain error's message, with the endpoint to use where it names one in other words."""
+    if isinstance(error, TooManyToCreate):
+        return f"{error.message} Use POST /api/Ticket/bulk for more."
+    return error.message
+
+
 def handle_domain_error(error):
     """Render a domain error."""
-    return error_response(error.code, error.status, error.message, _errors_of(error), error.retry_after)
+    return error_response(error.code, error.status, _message_of(error), _errors_of(error), error.retry_after)
 
 
 def _body_message(body_errors):

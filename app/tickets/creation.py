@@ -4,7 +4,7 @@ from flask import current_app
 from sqlalchemy import select, text
 
 from app import cache, metrics
-from app.errors import Conflict, InvalidRequest
+from app.errors import Conflict, InvalidRequest, TooManyToCreate
 from app.extensions import db
 from app.models import Ticket
 from app.tickets import idempotency, layouts
@@ -17,11 +17,11 @@ INSERT_SQL = text(
 INSERT_BULK_SQL = text("INSERT INTO tickets (event_id) SELECT :event_id FROM generate_series(1, :quantity)")
 
 
-def _check_quantity(quantity, limit_key, hint=""):
+def _check_quantity(quantity, limit_key, refusal=InvalidRequest, hint=""):
     limit = current_app.config[limit_key]
     if quantity > limit:
         message = f"quantity must be at most {limit:,} here{hint}."
-        raise InvalidRequest(message, fields={"quantity": [message]})
+        raise refusal(message, fields={"quantity": [message]})
 
 
 def _statement_seconds():
@@ -61,12 +61,12 @@ def create_tickets(*, event_id, quantity, idempotency_key=None):
     With an `idempotency_key`, a retry of the same request returns the tickets the first
     one created (as they are now) and creates nothing more.
 
-    :raises InvalidRequest: `quantity` is above `CREATE_MAX_TICKETS` (use bulk creation).
+    :raises TooManyToCreate: `quantity` is above `CREATE_MAX_TICKETS` (use bulk creation).
     :raises IdempotencyKeyReused: the key was used for another request.
     :raises Conflict: the key's tickets have been deleted since the first request, or the
         event's seats come from a layout.
     """
-    _check_quantity(quantity, "CREATE_MAX_TICKETS", "; use POST /api/Ticket/bulk for more")
+    _check_quantity(quantity, "CREATE_MAX_TICKETS", TooManyToCreate, "; create more in bulk")
     _refuse_if_seated(event_id)
     request = {"eventId": event_id, "quantity": quantity}
     with transaction():
