@@ -2,17 +2,7 @@
 
 import pytest
 
-from tests.api.helpers import BASE, MISSING_ID, assert_error, walk_to
-
-
-@pytest.fixture
-def ticket_at(client, make_tickets, event_id):
-    def make(status):
-        [ticket_id] = make_tickets(event_id)
-        walk_to(client, ticket_id, status)
-        return ticket_id
-
-    return make
+from tests.api.helpers import BASE, MISSING_ID, assert_error
 
 
 @pytest.mark.parametrize("status", ["Available", "Cancelled"])

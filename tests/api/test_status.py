@@ -14,7 +14,6 @@ from tests.api.helpers import (
     assert_error,
     history,
     patch_status,
-    walk_to,
 )
 
 PAIRS = [(current, target) for current in STATUSES for target in STATUSES]
@@ -28,18 +27,6 @@ FORBIDDEN_PAIRS = [
 def test_the_table_has_every_pair_once():
     assert sorted(ALLOWED_PAIRS + SAME_PAIRS + FORBIDDEN_PAIRS) == sorted(PAIRS)
     assert (len(ALLOWED_PAIRS), len(SAME_PAIRS), len(FORBIDDEN_PAIRS)) == (9, 5, 11)
-
-
-@pytest.fixture
-def ticket_at(client, make_tickets, event_id):
-    """Make a ticket and walk it to the given status; return its id."""
-
-    def make(status):
-        [ticket_id] = make_tickets(event_id)
-        walk_to(client, ticket_id, status)
-        return ticket_id
-
-    return make
 
 
 @pytest.mark.parametrize(("current", "target"), ALLOWED_PAIRS)
