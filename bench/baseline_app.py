@@ -106,12 +106,17 @@ def _hold(cursor, event_id, booking_id, number, ticket_ids):
             current = cursor.fetchall()
             if current:
                 return [row[0] for row in current], current[0][1]
+    if ticket_ids:
+        picked = _check_given(cursor, event_id, booking_id, ticket_ids)
+        cursor.execute(sql.HOLD_GIVEN, move | {"ids": picked, "event_id": event_id})
+        moved = cursor.fetchall()
+        if not moved:  # another request of the booking held seats while this one waited for its lock
+            cursor.execute(sql.CURRENT_HOLD, {"booking_key": booking_id, "booking_id": booking_id,
+                                              "event_id": event_id})
+            current = cursor.fetchall()
+            return [row[0] for row in current], current[0][1]
     if not moved:
-        if ticket_ids:
-            picked = _check_given(cursor, event_id, booking_id, ticket_ids)
-        else:
-            picked = _pick_by_quantity(cursor, event_id, number)
-        cursor.execute(sql.MOVE, move | {"ids": picked})
+        cursor.execute(sql.MOVE, move | {"ids": _pick_by_quantity(cursor, event_id, number)})
         moved = cursor.fetchall()
     return sorted(row[0] for row in moved), moved[0][4]
 

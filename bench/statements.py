@@ -78,6 +78,12 @@ _MOVE = """
     SELECT id, event_id, from_status, booking_id, held_until, updated_at, category, price FROM changed
 """
 MOVE = _MOVE.format(source="        SELECT id, status FROM tickets WHERE id = ANY(%(ids)s::UUID[])", guard="")
+HOLD_GIVEN = _MOVE.format(
+    source="        SELECT id, status FROM tickets WHERE id = ANY(%(ids)s::UUID[])",
+    guard="""AND NOT EXISTS (SELECT 1 FROM tickets
+                              WHERE booking_id = %(booking_id)s::UUID AND event_id = %(event_id)s
+                                AND status = 'Held' AND held_until > now() AND id <> ALL(%(ids)s::UUID[]))""",
+)
 HOLD_AVAILABLE = _MOVE.format(
     source="""        SELECT id, status FROM tickets
                    WHERE event_id = %(event_id)s AND status = 'Available'
@@ -109,7 +115,8 @@ POINT_READ = (
 )
 TICKET_FIELDS = ("ticketId", "eventId", "status", "bookingId", "heldUntil", "createdAt", "updatedAt", "version")
 
-HOLD_STATEMENTS = {"CURRENT_HOLD": CURRENT_HOLD, "HOLD_AVAILABLE": HOLD_AVAILABLE, "PICK_AVAILABLE": PICK_AVAILABLE,
+HOLD_STATEMENTS = {"CURRENT_HOLD": CURRENT_HOLD, "HOLD_AVAILABLE": HOLD_AVAILABLE, "HOLD_GIVEN": HOLD_GIVEN,
+                   "PICK_AVAILABLE": PICK_AVAILABLE,
                    "PICK_EXPIRED": PICK_EXPIRED, "COUNT_FREE": COUNT_FREE, "LOCK": LOCK, "MOVE": MOVE,
                    "OUTBOX": OUTBOX, "INBOX_CLAIM": INBOX_CLAIM}
 

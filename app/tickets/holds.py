@@ -14,13 +14,13 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
 from app import cache, metrics, outbox
-from app.errors import CustomerLimitReached, HoldUnavailable, InvalidRequest
+from app.errors import Busy, CustomerLimitReached, HoldUnavailable, InvalidRequest
 from app.extensions import db
 from app.models import TicketStatus
 from app.tickets import blocks, layouts
 from app.tickets.events import Happened
 from app.tickets.locking import keys_for, redis_locks
-from app.tickets.moves import hold_available, lock_tickets, move_tickets
+from app.tickets.moves import hold_available, hold_given, lock_tickets, move_tickets
 from app.transaction import transaction
 
 BOOKING = PG_UUID(as_uuid=True)
@@ -281,30 +281,33 @@ def _refuse_if_known_sold_out(event_id, booking_id, count, category):
 def _hold_new(event_id, booking_id, count, ticket_ids, seconds, category, adjacent, customer_id):
     """Pick and hold the tickets of a new hold; return `("held", hold)`, or `("repeated", hold)`.
 
-    A quantity hold first tries Available seats in one statement; only when there are
-    not enough does it look again for the booking's hold (committed by a request of the
-    same booking while this one waited for its lock) and then at expired holds too.
+    Every way of holding makes nothing when the booking holds other seats of the event:
+    a request of the same booking may have committed a hold while this one waited for the
+    booking's lock, which the statements after that wait see. Then that hold is returned.
+    A quantity hold first tries Available seats in one statement; only when there are not
+    enough does it look at expired holds too.
     """
+    current = None
     if ticket_ids:
-        moved = move_tickets(_check_given(event_id, booking_id, ticket_ids), to_status=TicketStatus.HELD,
-                             booking_id=booking_id, keep_owner=False, hold_seconds=seconds, customer_id=customer_id)
+        moved = hold_given(_check_given(event_id, booking_id, ticket_ids), event_id=event_id, booking_id=booking_id,
+                           hold_seconds=seconds, customer_id=customer_id)
+    elif adjacent:
+        current = _current_hold(event_id, booking_id)
+        moved = {} if current else blocks.hold_adjacent(
+            event_id=event_id, count=count, category=category, booking_id=booking_id, hold_seconds=seconds,
+            customer_id=customer_id, available=lambda: _count_free(event_id, category))
     else:
-        current = None
-        if adjacent:
-            current = _current_hold(event_id, booking_id)
-            moved = {} if current else blocks.hold_adjacent(
-                event_id=event_id, count=count, category=category, booking_id=booking_id, hold_seconds=seconds,
-                customer_id=customer_id, available=lambda: _count_free(event_id, category))
-        else:
-            moved = hold_available(event_id=event_id, count=count, booking_id=booking_id, hold_seconds=seconds,
-                                   category=category, customer_id=customer_id)
-            current = None if moved else _current_hold(event_id, booking_id)
-        if current:
-            held = {row.id: row.price for row in current}
-            return "repeated", _held(event_id, booking_id, held, current[0].held_until)
-        if not moved:
-            moved = move_tickets(_pick_by_quantity(event_id, count, category), to_status=TicketStatus.HELD,
-                                 booking_id=booking_id, keep_owner=False, hold_seconds=seconds,
-                                 customer_id=customer_id)
+        moved = hold_available(event_id=event_id, count=count, booking_id=booking_id, hold_seconds=seconds,
+                               category=category, customer_id=customer_id)
+    if not moved and not current:
+        current = _current_hold(event_id, booking_id)
+    if current:
+        held = {row.id: row.price for row in current}
+        return "repeated", _held(event_id, booking_id, held, current[0].held_until)
+    if not moved:
+        if ticket_ids:  # the booking's other hold ran out between two statements
+            raise Busy("The booking's hold is changing; retry shortly.")
+        moved = move_tickets(_pick_by_quantity(event_id, count, category), to_status=TicketStatus.HELD,
+                             booking_id=booking_id, keep_owner=False, hold_seconds=seconds, customer_id=customer_id)
     held_until = next(iter(moved.values())).held_until
     return "held", _held(event_id, booking_id, {ticket_id: m.price for ticket_id, m in moved.items()}, held_until)

@@ -89,6 +89,16 @@ BOOKING = bindparam("booking_id", type_=PG_UUID(as_uuid=True))
 MOVE_SQL = text(
     MOVE_TEMPLATE.format(source="SELECT id, status FROM tickets WHERE id = ANY(:ids)", guard="")
 ).bindparams(bindparam("ids", type_=UUID_ARRAY), BOOKING)
+# A hold of given tickets (locked already): moved only while the booking holds no other
+# seats of the event. The statement's snapshot follows the booking's advisory lock, so it
+# sees a hold that another request of the booking committed while this one waited.
+NO_OTHER_HOLD = """AND NOT EXISTS (SELECT 1 FROM tickets
+                              WHERE booking_id = :booking_id AND event_id = :event_id
+                                AND status = 'Held' AND held_until > now(){others})"""
+HOLD_GIVEN_SQL = text(
+    MOVE_TEMPLATE.format(source="SELECT id, status FROM tickets WHERE id = ANY(:ids)",
+                         guard=NO_OTHER_HOLD.format(others=" AND id <> ALL(:ids)"))
+).bindparams(bindparam("ids", type_=UUID_ARRAY), BOOKING)
 # A quantity hold's fast path in one round trip: lock the first free seats, skipping those
 # other buyers are locking, and hold them only if there are `count` of them. ORDER BY id
 # keeps the planner on ix_tickets_available: without it, once statistics say the event
@@ -103,10 +113,7 @@ HOLD_AVAILABLE_TEMPLATE = MOVE_TEMPLATE.format(
                ORDER BY id
                LIMIT :count
                  FOR UPDATE SKIP LOCKED""",
-    guard="""AND (SELECT count(*) FROM old) = :count
-             AND NOT EXISTS (SELECT 1 FROM tickets
-                              WHERE booking_id = :booking_id AND event_id = :event_id
-                                AND status = 'Held' AND held_until > now())""",
+    guard="AND (SELECT count(*) FROM old) = :count " + NO_OTHER_HOLD.format(others=""),
 )
 HOLD_AVAILABLE_SQL = text(HOLD_AVAILABLE_TEMPLATE.replace("{category}", "")).bindparams(BOOKING)
 HOLD_CATEGORY_SQL = text(HOLD_AVAILABLE_TEMPLATE.replace("{category}", "AND category = :category")).bindparams(BOOKING)
@@ -143,6 +150,16 @@ def move_tickets(ticket_ids, *, to_status, booking_id=None, keep_owner=True, hol
     params = {"ids": list(ticket_ids), "keep_owner": keep_owner}
     return _move(MOVE_SQL, params, to_status=to_status, booking_id=booking_id, hold_seconds=hold_seconds,
                  customer_id=customer_id)
+
+
+def hold_given(ticket_ids, *, event_id, booking_id, hold_seconds, customer_id=None):
+    """Hold these locked tickets for the booking; return them as `move_tickets` does.
+
+    `{}` when the booking holds other seats of the event: nothing changed.
+    """
+    params = {"ids": list(ticket_ids), "event_id": event_id, "keep_owner": False}
+    return _move(HOLD_GIVEN_SQL, params, to_status=TicketStatus.HELD, booking_id=booking_id,
+                 hold_seconds=hold_seconds, customer_id=customer_id)
 
 
 def hold_available(*, event_id, count, booking_id, hold_seconds, category=None, customer_id=None):

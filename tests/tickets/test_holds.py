@@ -1,5 +1,7 @@
 """Holds through the API: by quantity, by id, repeated, refused, expired."""
 
+import concurrent.futures
+import threading
 import time
 import uuid
 
@@ -192,3 +194,26 @@ def test_quantity_holds_pick_seats_through_an_index_on_a_big_event(app, client, 
         db.session.rollback()
     assert not any("Seq Scan" in line for line in plan), plan
     assert any("Index Scan" in line for line in plan), plan
+
+
+@pytest.mark.parametrize("by_ids", [False, True], ids=["by-quantity", "by-ids"])
+def test_one_booking_racing_itself_ends_with_one_hold(make_app, make_tickets, event_id, by_ids):
+    ids = make_tickets(event_id, 40)
+    app = make_app(LOCK_STRATEGY="none")  # the database alone decides
+    booking = str(uuid.uuid4())
+    barrier = threading.Barrier(8)
+
+    def hold_once(n):
+        body = {"eventId": event_id, "bookingId": booking}
+        body |= {"ticketIds": ids[4 * n:4 * n + 4]} if by_ids else {"numberOfTickets": 4}
+        barrier.wait(30)
+        return app.test_client().post("/api/Ticket/hold", json=body)
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(hold_once, range(8)))
+
+    assert {answer.status_code for answer in answers} <= {200, 409}
+    held = {tuple(answer.get_json()["ticketIds"]) for answer in answers if answer.status_code == 200}
+    assert len(held) == 1, "one booking got two holds"
+    summary = app.test_client().get(f"/api/Ticket/event/{event_id}/summary").get_json()
+    assert summary["held"] == 4
