@@ -49,6 +49,16 @@ LAYOUT_LOCK_SQL = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"
 EVENT_HAS_TICKETS_SQL = text("SELECT EXISTS (SELECT 1 FROM tickets WHERE event_id = :event_id)")
 
 
+def _refuse_repeated_names(items, message, field):
+    """Refuse a list of sections or rows in which two have one name.
+
+    :raises ValidationError: a name is repeated.
+    """
+    names = [item["name"] for item in items]
+    if len(set(names)) != len(names):
+        raise ma.ValidationError(message, field)
+
+
 class SeatsField(fields.Field):
     """A row's seats: how many (labelled 1..n), or their labels in order along the row."""
 
@@ -97,9 +107,7 @@ class SectionSchema(ma.Schema):
     @ma.validates_schema
     def distinct_rows(self, data, **_):
         """Refuse a section that names a row twice."""
-        names = [row["name"] for row in data["rows"]]
-        if len(set(names)) != len(names):
-            raise ma.ValidationError("Row names must be distinct within a section.", "rows")
+        _refuse_repeated_names(data["rows"], "Row names must be distinct within a section.", "rows")
 
 
 class LayoutSchema(ma.Schema):
@@ -116,9 +124,7 @@ class LayoutSchema(ma.Schema):
     @ma.validates_schema
     def distinct_sections(self, data, **_):
         """Refuse a layout that names a section twice."""
-        names = [section["name"] for section in data["sections"]]
-        if len(set(names)) != len(names):
-            raise ma.ValidationError("Section names must be distinct.", "sections")
+        _refuse_repeated_names(data["sections"], "Section names must be distinct.", "sections")
 
     @ma.validates_schema
     def known_categories(self, data, **_):
